@@ -95,7 +95,8 @@ def _corrupt(style: FileStyle, r: Rendered, src: np.ndarray, reasons: list[str])
             cols[c][i] = "12,3x.00" if style.delimiter != "," else "twelve"
         elif reason == "negative_money":
             c = style.money_col
-            v = float(r.cols[c][src[i]]) if style.fmt in ("parquet", "jsonl") else None
+            raw = r.cols[c][src[i]] if style.fmt in ("parquet", "jsonl") else ""
+            v = float(raw) if raw not in ("", None) else None
             if style.fmt == "parquet":
                 cols[c][i] = -abs(v) if v else -10.0
             elif style.fmt == "jsonl":
@@ -125,6 +126,7 @@ class ChunkOut:
     n_rows: int
     n_dup: int
     broken: list[dict]
+    trunc: bool = False
 
 
 def plant_messiness(
@@ -133,6 +135,7 @@ def plant_messiness(
 ) -> ChunkOut:
     """Sort rows by time, add exact duplicates (every chunk) and broken rows (first chunk)."""
     n = len(r.pid)
+    r.idmask = np.broadcast_to(np.asarray(r.idmask, dtype=np.int64), (n,)).copy()
     order = np.argsort(r.ts, kind="stable")
     r.cols = {k: v[order] for k, v in r.cols.items()}
     for a in ("pid", "ts", "idmask", "ev1", "ev2"):
@@ -173,14 +176,15 @@ def plant_messiness(
         n_rows += 1
     # exact duplicates as the ingest will see them (planted + any accidental)
     key = _row_key(cols, style)
-    _, first_idx = np.unique(key, return_index=True)
+    whole = np.flatnonzero(kinds != 3)  # the truncated line is never a duplicate
+    _, first_idx = np.unique(key[whole], return_index=True)
     is_first = np.zeros(n_rows, bool)
-    is_first[first_idx] = True
+    is_first[whole[first_idx]] = True
     good = is_first & (kinds <= 1)
-    n_dup_seen = int(n_rows - is_first.sum())
+    n_dup_seen = int(len(whole) - len(first_idx))
     keep = srcs[good]
     broken.sort(key=lambda b: b["row"])
-    return ChunkOut(cols, keep, n_rows, n_dup_seen, broken)
+    return ChunkOut(cols, keep, n_rows, n_dup_seen, broken, trunc)
 
 
 def _row_key(cols: dict[str, np.ndarray], style: FileStyle) -> np.ndarray:

@@ -1,0 +1,1 @@
+"""Analyses over a Journey. Each module holds one analysis; each query lives in sql/<name>.sql."""
