@@ -168,7 +168,7 @@ def test_source_without_identifier(make_workspace):
         ("C2,b@example.com,,02/02/1900 10:00,£1,x\n", "Created", "ancient_timestamp",
          "02/02/1900 10:00"),
         ("C2,b@example.com,,,£1,x\n", "Created", "missing_timestamp", None),
-        (",,,02/02/2024 10:00,£1,x\n", None, "no_identifier", None),
+        (",,,02/02/2024 10:00,£1,x\n", "ContactID,Email,Mobile", "no_identifier", None),
         ("C2,b@example.com,call me,02/02/2024 10:00,£1,x\n", "Mobile", "bad_phone", "<phone>"),
         ("C2,not-an-email,,02/02/2024 10:00,£1,x\n", "Email", "bad_email", "<email>"),
         ("C2,b@example.com,,02/02/2024 10:00,£1,\"=cmd|' /C calc'!A0\"\n", "Segment", "formula",

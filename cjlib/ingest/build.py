@@ -110,7 +110,7 @@ def _run_pipeline(
     by_source: dict[str, list[SourceFile]] = {}
     for item in files:
         by_source.setdefault(item.source.name, []).append(item)
-    bar = tqdm(total=len(files), desc="ingest", unit="file", disable=not progress)
+    bar = tqdm(total=len(files), desc="ingest", unit="file", disable=None if progress else True)
     for source in config.sources:
         _stage_source(con, config, source, by_source[source.name], salt, limit.isoformat(), bar)
     bar.close()

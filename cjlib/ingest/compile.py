@@ -147,11 +147,12 @@ def compile_parse(
         checks.extend(_checks(i, item, ctx, now_utc))
 
     identifiers = [f"p{i}" for i, it in enumerate(items) if it.type in IDENTIFIERS]
+    id_columns = [it.spec.column or it.target for it in items if it.type in IDENTIFIERS]
     if identifiers:
         checks.append(
             (
                 f"coalesce({', '.join(identifiers)}) IS NULL",
-                "NULL",
+                params.bind(",".join(id_columns)),
                 "NULL",
                 "no_identifier",
                 "no identifier: every identifier column is empty "

@@ -69,7 +69,7 @@ class SampleSpec:
     switch_mult: float = 1.5
     id_check_start: float = 0.6
     id_check_fail: float = 0.9
-    normal_step_fail: float = 0.25
+    normal_step_fail: float = 0.12
     email_followup_prob: float = 0.5
     test_start: str = "2025-03-01"
     test_end: str = "2025-06-01"
@@ -102,7 +102,7 @@ ACME = SampleSpec(
     branding={"primary": "#0B3D91", "accent": "#F2A900"},
     style="acme",
     default_seed=20240101,
-    default_customers=6000,
+    default_customers=7000,
     segments=(
         Segment("young_urban", 0.30, 0.80, 780.0, 0.85),
         Segment("family", 0.35, 0.60, 620.0, 1.15),
@@ -133,7 +133,7 @@ def _brightside() -> SampleSpec:
         branding={"primary": "#00875A", "accent": "#FFB000"},
         style="brightside",
         default_seed=20240202,
-        default_customers=6000,
+        default_customers=7000,
         segments=(
             Segment("jong_stedelijk", 0.30, 0.85, 1350.0, 0.90),
             Segment("gezin", 0.40, 0.60, 1900.0, 1.10),

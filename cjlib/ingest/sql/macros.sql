@@ -4,12 +4,12 @@
 CREATE OR REPLACE TEMP MACRO cj_local_to_utc(ts, tz) AS timezone('UTC', timezone(tz, ts));
 
 -- ISO 8601 (YYYY-MM-DD[ T]HH:MM[:SS[.fff]] with an optional offset) only: with an offset (Z,
--- +01:00, -0500) it is read as that instant, without one as local time in tz.
+-- +01:00, -0500, +00) it is read as that instant, without one as local time in tz.
 CREATE OR REPLACE TEMP MACRO cj_iso_utc(raw, tz) AS
     CASE WHEN NOT regexp_full_match(raw,
-             '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?')
+             '[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?')
          THEN NULL
-         WHEN regexp_matches(raw, '(Z|[+-][0-9]{2}:?[0-9]{2})$') AND length(raw) > 10
+         WHEN regexp_matches(raw, '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$') AND length(raw) > 10
          THEN timezone('UTC', try_cast(raw AS TIMESTAMPTZ))
          ELSE cj_local_to_utc(try_cast(raw AS TIMESTAMP), tz) END;
 
