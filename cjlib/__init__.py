@@ -1,9 +1,9 @@
 """cjlib: customer-journey analysis over a client's DuckDB warehouse.
 
-    import cjlib
-    j = cjlib.open("acme-motor")                 # a built workspace -> Journey
-    j = cjlib.from_events(df, customer_id="user_id", ts="timestamp", event="event")
-    j.funnel(["quote", "purchase"], window="30d")
+import cjlib
+j = cjlib.open("acme-motor")                 # a built workspace -> Journey
+j = cjlib.from_events(df, customer_id="user_id", ts="timestamp", event="event")
+j.funnel(["quote", "purchase"], window="30d")
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 
-def open(name_or_path: str, *, read_only: bool = True) -> Any:  # noqa: A001 - DESIGN's entry point
+def open(name_or_path: str, *, read_only: bool = True) -> Any:
     """Open a client workspace's warehouse by name or path -> Journey."""
     from cjlib.journey import open_workspace
 

@@ -1,4 +1,4 @@
-"""Errors that tell the user exactly what is wrong: which file, row, column, value, and what was expected."""
+"""Errors that say exactly what is wrong: file, row, column, value, and what was expected."""
 
 from __future__ import annotations
 

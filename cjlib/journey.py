@@ -148,7 +148,10 @@ class Journey:
         cursor = self.con.cursor()
         _create_filtered_views(cursor, self._database, filters)
         return Journey(
-            cursor, self.settings, workspace=self.workspace, filters=filters,
+            cursor,
+            self.settings,
+            workspace=self.workspace,
+            filters=filters,
             database=self._database,
         )
 
@@ -255,13 +258,11 @@ class Journey:
 
 def open_workspace(name_or_path: str | Path, *, read_only: bool = True) -> Journey:
     """Open a client's built warehouse (read-only by default)."""
-    from cjlib.config import Workspace, find_workspace
+    from cjlib.config import find_workspace
 
     ws: Workspace = find_workspace(name_or_path)
     if not ws.warehouse_path.exists():
-        raise CjError(
-            f"{ws.root}: no warehouse yet; build it with `cj ingest {ws.name}`"
-        )
+        raise CjError(f"{ws.root}: no warehouse yet; build it with `cj ingest {ws.name}`")
     con = connect(ws.warehouse_path, read_only=read_only)
     return Journey(con, Settings.from_config(ws.config), workspace=ws)
 
@@ -300,7 +301,8 @@ def from_events(
         else:
             select.append(f"CAST(NULL AS {sql_type}) AS {name}")
     extra = [
-        f"CAST({quote_ident(mapping[k])} AS VARCHAR) AS {k}" for k in ("segment", "region")
+        f"CAST({quote_ident(mapping[k])} AS VARCHAR) AS {k}"
+        for k in ("segment", "region")
         if k in mapping
     ]
     key = f"CAST({quote_ident(customer_id)} AS VARCHAR) AS customer_key"

@@ -110,13 +110,13 @@ def test_empty_file(make_workspace):
 
 def test_header_only_file_is_zero_rows_not_an_error(make_workspace):
     root = make_workspace([CONTACTS], {"raw/contacts.csv": HEADER})
-    report, con = build(root)
+    report, _ = build(root)
     assert report.files[["rows_read", "accepted"]].values.tolist() == [[0, 0]]
 
 
 def test_glob_matching_no_file(make_workspace):
     root = make_workspace([{**CONTACTS, "files": "raw/nothing*.csv"}], {"raw/contacts.csv": GOOD})
-    with pytest.raises(ConfigError, match="'raw/nothing\\*.csv' match no file"):
+    with pytest.raises(ConfigError, match=r"'raw/nothing\*.csv' match no file"):
         build(root)
 
 
@@ -130,7 +130,7 @@ def test_unknown_kind_names_the_source(make_workspace):
 def test_unknown_canonical_field(make_workspace):
     fields = {**CONTACTS["fields"], "emial": "Email"}
     root = make_workspace([{**CONTACTS, "fields": fields}], {"raw/contacts.csv": HEADER})
-    with pytest.raises(ConfigError, match="unknown canonical field.*emial"):
+    with pytest.raises(ConfigError, match=r"unknown canonical field.*emial"):
         find_workspace(root).config  # noqa: B018
 
 
@@ -159,25 +159,50 @@ def test_source_without_identifier(make_workspace):
 @pytest.mark.parametrize(
     ("row", "column", "code", "value"),
     [
-        ("C2,b@example.com,,31/02/2024 10:00,£1,x\n", "Created", "bad_timestamp", "31/02/2024 10:00"),
+        (
+            "C2,b@example.com,,31/02/2024 10:00,£1,x\n",
+            "Created",
+            "bad_timestamp",
+            "31/02/2024 10:00",
+        ),
         ("C2,b@example.com,,2024/02/02,£1,x\n", "Created", "bad_timestamp", "2024/02/02"),
         ("C2,b@example.com,,02/02/2024 10:00,£-5.00,x\n", "Spend", "negative_money", "£-5.00"),
         ("C2,b@example.com,,02/02/2024 10:00,12abc,x\n", "Spend", "bad_money", "12abc"),
-        ("C2,b@example.com,,02/02/2099 10:00,£1,x\n", "Created", "future_timestamp",
-         "02/02/2099 10:00"),
-        ("C2,b@example.com,,02/02/1900 10:00,£1,x\n", "Created", "ancient_timestamp",
-         "02/02/1900 10:00"),
+        (
+            "C2,b@example.com,,02/02/2099 10:00,£1,x\n",
+            "Created",
+            "future_timestamp",
+            "02/02/2099 10:00",
+        ),
+        (
+            "C2,b@example.com,,02/02/1900 10:00,£1,x\n",
+            "Created",
+            "ancient_timestamp",
+            "02/02/1900 10:00",
+        ),
         ("C2,b@example.com,,,£1,x\n", "Created", "missing_timestamp", None),
         (",,,02/02/2024 10:00,£1,x\n", "ContactID,Email,Mobile", "no_identifier", None),
         ("C2,b@example.com,call me,02/02/2024 10:00,£1,x\n", "Mobile", "bad_phone", "<phone>"),
         ("C2,not-an-email,,02/02/2024 10:00,£1,x\n", "Email", "bad_email", "<email>"),
-        ("C2,b@example.com,,02/02/2024 10:00,£1,\"=cmd|' /C calc'!A0\"\n", "Segment", "formula",
-         "=cmd|' /C calc'!A0"),
+        (
+            "C2,b@example.com,,02/02/2024 10:00,£1,\"=cmd|' /C calc'!A0\"\n",
+            "Segment",
+            "formula",
+            "=cmd|' /C calc'!A0",
+        ),
     ],
     ids=[
-        "impossible-date", "wrong-date-format", "negative-money", "unparseable-money",
-        "future-date", "placeholder-1900-date", "missing-timestamp", "no-identifier",
-        "not-a-phone", "not-an-email", "spreadsheet-formula",
+        "impossible-date",
+        "wrong-date-format",
+        "negative-money",
+        "unparseable-money",
+        "future-date",
+        "placeholder-1900-date",
+        "missing-timestamp",
+        "no-identifier",
+        "not-a-phone",
+        "not-an-email",
+        "spreadsheet-formula",
     ],
 )
 def test_unusable_row_is_quarantined_with_reason(make_workspace, row, column, code, value):
@@ -190,7 +215,7 @@ def test_unusable_row_is_quarantined_with_reason(make_workspace, row, column, co
 def test_truncated_last_line(make_workspace):
     root = contacts_ws(make_workspace, "C2,b@example.com,07700 9")
     _, con = build(root)
-    file, row, column, code, _ = only_reject(con)
+    file, row, _, code, _ = only_reject(con)
     assert (file, row, code) == ("raw/contacts.csv", 3, "malformed_line")
     raw = con.execute("SELECT raw, reason FROM rejects").fetchone()
     assert "fewer columns" in raw[1]
@@ -261,10 +286,8 @@ def test_malformed_json_line(make_workspace):
         '{"device": "d1", "at": "2024-02-01T11:00:00Z", "type": "logout"}\n'
     )
     root = make_workspace([source], {"raw/app.jsonl": body})
-    report, con = build(root)
-    assert con.execute("SELECT source_row, code FROM rejects").fetchall() == [
-        (2, "malformed_line")
-    ]
+    _, con = build(root)
+    assert con.execute("SELECT source_row, code FROM rejects").fetchall() == [(2, "malformed_line")]
     assert con.execute("SELECT event, source_row FROM events ORDER BY ts").fetchall() == [
         ("login", 1),
         ("logout", 3),

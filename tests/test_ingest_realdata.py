@@ -81,9 +81,7 @@ def test_olist_leads_and_deals(make_workspace):
         "AND list_contains(feeds, 'deals')"
     ).fetchone()[0]
     assert linked == deals.mql_id.isin(mqls.mql_id).sum()
-    by_origin = dict(
-        con.execute("SELECT source, count(*) FROM customers GROUP BY 1").fetchall()
-    )
+    by_origin = dict(con.execute("SELECT source, count(*) FROM customers GROUP BY 1").fetchall())
     expected = mqls.groupby(mqls.origin.fillna("<none>")).size().to_dict()
     assert {k or "<none>": v for k, v in by_origin.items()} == expected
     revenue = con.execute("SELECT sum(value) FROM events WHERE event = 'deal_won'").fetchone()[0]
@@ -108,8 +106,13 @@ def test_pm4py_receipt_event_log(make_workspace):
         }
     ]
     root = _workspace(
-        make_workspace, sources, {"raw/receipt.csv": path}, client="wabo",
-        timezone="Europe/Amsterdam", country="NL", currency="EUR",
+        make_workspace,
+        sources,
+        {"raw/receipt.csv": path},
+        client="wabo",
+        timezone="Europe/Amsterdam",
+        country="NL",
+        currency="EUR",
     )
     report = build_warehouse(find_workspace(root), progress=False)
     assert report.reconciles
@@ -121,12 +124,17 @@ def test_pm4py_receipt_event_log(make_workspace):
     con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM rejects").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM events").fetchone()[0] == len(log)
-    assert con.execute("SELECT count(*) FROM customers").fetchone()[0] == log[
-        "case:concept:name"
-    ].nunique()
-    ours = con.execute(
-        "SELECT case_id, min(ts) AS first, max(ts) AS last FROM events GROUP BY 1 ORDER BY 1"
-    ).df().set_index("case_id")
+    assert (
+        con.execute("SELECT count(*) FROM customers").fetchone()[0]
+        == log["case:concept:name"].nunique()
+    )
+    ours = (
+        con.execute(
+            "SELECT case_id, min(ts) AS first, max(ts) AS last FROM events GROUP BY 1 ORDER BY 1"
+        )
+        .df()
+        .set_index("case_id")
+    )
     theirs = log.groupby("case:concept:name")["ts"].agg(["min", "max"]).sort_index()
     assert (ours["first"].values == theirs["min"].values).all()
     assert (ours["last"].values == theirs["max"].values).all()

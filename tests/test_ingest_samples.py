@@ -56,9 +56,11 @@ def test_every_file_reconciles_with_the_generator(built):
 
 def test_every_planted_broken_row_is_quarantined_with_its_reason(built):
     _, truth, con = built
-    rejects = con.execute("SELECT source_file, source_row, code, \"column\" FROM rejects").df()
-    got = {(f.removeprefix("raw/"), int(r)): (c, col) for f, r, c, col in rejects.itertuples(
-        index=False)}
+    rejects = con.execute('SELECT source_file, source_row, code, "column" FROM rejects').df()
+    got = {
+        (f.removeprefix("raw/"), int(r)): (c, col)
+        for f, r, c, col in rejects.itertuples(index=False)
+    }
     planted = [b for spec in truth["files"].values() for b in spec["broken"]]
     assert len(got) == len(planted)
     for broken in planted:
@@ -77,12 +79,14 @@ def test_events_per_name_match_the_truth(built):
 def test_stitching_recovers_the_true_persons(built):
     _, truth, con = built
     persons = truth["persons"]
-    assert con.execute("SELECT count(*) FROM customers").fetchone()[0] == persons[
-        "expected_unified_customers"
-    ]
+    assert (
+        con.execute("SELECT count(*) FROM customers").fetchone()[0]
+        == persons["expected_unified_customers"]
+    )
     per_type = dict(
-        con.execute("SELECT id_type, count(DISTINCT customer_id) FROM identities GROUP BY 1")
-        .fetchall()
+        con.execute(
+            "SELECT id_type, count(DISTINCT customer_id) FROM identities GROUP BY 1"
+        ).fetchall()
     )
     assert per_type == persons["with_identifier"]
 
@@ -100,12 +104,13 @@ def _raw_identifiers(root: Path) -> tuple[set[str], set[str]]:
             raw = read_file(con, path, source.read, f"t{index}_{source.name}")
             for kind, column in columns.items():
                 values = con.execute(
-                    f'SELECT DISTINCT trim("{column}") FROM "{raw.table}" WHERE "{column}" IS NOT NULL'
+                    f'SELECT DISTINCT trim("{column}") FROM "{raw.table}" '
+                    f'WHERE "{column}" IS NOT NULL'
                 ).fetchall()
                 if kind == "email":
-                    emails |= {v.lower() for v, in values if "@" in v}
+                    emails |= {v.lower() for (v,) in values if "@" in v}
                 else:
-                    phones |= {re.sub(r"\D", "", v) for v, in values}
+                    phones |= {re.sub(r"\D", "", v) for (v,) in values}
     return emails, {p for p in phones if len(p) >= 9}
 
 
@@ -120,9 +125,12 @@ def test_no_raw_email_or_phone_anywhere_in_the_warehouse(built):
     ).fetchall()
     assert columns
     for table, column in columns:
-        text = con.execute(
-            f'SELECT string_agg(CAST("{column}" AS VARCHAR), chr(10)) FROM "{table}"'
-        ).fetchone()[0] or ""
+        text = (
+            con.execute(
+                f'SELECT string_agg(CAST("{column}" AS VARCHAR), chr(10)) FROM "{table}"'
+            ).fetchone()[0]
+            or ""
+        )
         found_emails = {e.lower() for e in re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+", text)}
         assert not (found_emails & emails), (table, column)
         digit_runs = {re.sub(r"\D", "", r) for r in re.findall(r"\d[\d \-()]{7,}\d", text)}

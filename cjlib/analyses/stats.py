@@ -12,8 +12,11 @@ import pandas as pd
 Z95 = 1.959963984540054
 
 
-def wilson(successes: np.ndarray | pd.Series | int, trials: np.ndarray | pd.Series | int,
-           level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def wilson(
+    successes: np.ndarray | pd.Series | int,
+    trials: np.ndarray | pd.Series | int,
+    level: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for proportions (vectorised); NaN where trials == 0."""
     from statsmodels.stats.proportion import proportion_confint
 
@@ -26,8 +29,9 @@ def wilson(successes: np.ndarray | pd.Series | int, trials: np.ndarray | pd.Seri
     return low, high
 
 
-def risk_ratio(k1: float, n1: float, k0: float, n0: float,
-               level: float = 0.95) -> tuple[float, float, float]:
+def risk_ratio(
+    k1: float, n1: float, k0: float, n0: float, level: float = 0.95
+) -> tuple[float, float, float]:
     """Ratio of two proportions (k1/n1)/(k0/n0) with a Katz log interval.
 
     Adds 0.5 to every cell when a count is zero (Haldane-Anscombe)."""
@@ -53,15 +57,17 @@ def two_proportion_test(k1: float, n1: float, k0: float, n0: float) -> tuple[flo
     return float(z), float(p)
 
 
-def diff_interval(k1: float, n1: float, k0: float, n0: float,
-                  level: float = 0.95) -> tuple[float, float, float]:
+def diff_interval(
+    k1: float, n1: float, k0: float, n0: float, level: float = 0.95
+) -> tuple[float, float, float]:
     """Difference of proportions p1 - p0 with the Newcombe (Wilson-based) interval."""
     from statsmodels.stats.proportion import confint_proportions_2indep
 
     if min(n1, n0) <= 0:
         return np.nan, np.nan, np.nan
-    low, high = confint_proportions_2indep(k1, n1, k0, n0, method="newcomb",
-                                           compare="diff", alpha=1 - level)
+    low, high = confint_proportions_2indep(
+        k1, n1, k0, n0, method="newcomb", compare="diff", alpha=1 - level
+    )
     return k1 / n1 - k0 / n0, float(low), float(high)
 
 

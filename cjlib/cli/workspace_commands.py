@@ -24,8 +24,12 @@ def fail(error: Exception) -> None:
 
 @click.command()
 @click.argument("name")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to create the workspace in (default: data/clients/).")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to create the workspace in (default: data/clients/).",
+)
 def new(name: str, root: Path | None) -> None:
     """Create a workspace NAME with a commented client.yml template and an empty raw/."""
     from cjlib.config.template import new_workspace
@@ -34,9 +38,11 @@ def new(name: str, root: Path | None) -> None:
         ws = new_workspace(name, root or paths.clients_dir())
     except CjError as exc:
         fail(exc)
-    click.echo(f"created {ws}\n  1. put the client's exports in {ws / 'raw'}/ (as received)\n"
-               f"  2. edit {ws / 'client.yml'} (one entry per export)\n"
-               f"  3. cj check {name}")
+    click.echo(
+        f"created {ws}\n  1. put the client's exports in {ws / 'raw'}/ (as received)\n"
+        f"  2. edit {ws / 'client.yml'} (one entry per export)\n"
+        f"  3. cj check {name}"
+    )
 
 
 @click.command()
@@ -77,17 +83,32 @@ def ingest(client: str, quiet: bool) -> None:
 
 
 @click.command()
-@click.option("--client", "clients", multiple=True,
-              help="Sample client(s) to write (default: all).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to write into (default: data/sample/).")
+@click.option(
+    "--client", "clients", multiple=True, help="Sample client(s) to write (default: all)."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write into (default: data/sample/).",
+)
 @click.option("--seed", type=int, default=None, help="Random seed (default: the client's own).")
-@click.option("--customers", type=int, default=None,
-              help="Number of customers (default: the committed sample size; up to 10M).")
-@click.option("--no-effects", is_flag=True,
-              help="The effect-free variant: same shapes, no planted effects.")
-def sample(clients: tuple[str, ...], out: Path | None, seed: int | None, customers: int | None,
-           no_effects: bool) -> None:
+@click.option(
+    "--customers",
+    type=int,
+    default=None,
+    help="Number of customers (default: the committed sample size; up to 10M).",
+)
+@click.option(
+    "--no-effects", is_flag=True, help="The effect-free variant: same shapes, no planted effects."
+)
+def sample(
+    clients: tuple[str, ...],
+    out: Path | None,
+    seed: int | None,
+    customers: int | None,
+    no_effects: bool,
+) -> None:
     """Write the fictional sample clients' raw exports, client.yml and truth.yml.
 
     Deterministic: the same options give byte-identical files."""
@@ -98,6 +119,7 @@ def sample(clients: tuple[str, ...], out: Path | None, seed: int | None, custome
     for name in names:
         if name not in SAMPLE_CLIENTS:
             fail(CjError(f"no sample client {name!r}; choose from {sorted(SAMPLE_CLIENTS)}"))
-        target = write_sample(name, root / name, seed=seed, customers=customers,
-                              effects=not no_effects)
+        target = write_sample(
+            name, root / name, seed=seed, customers=customers, effects=not no_effects
+        )
         click.echo(f"wrote {target}")

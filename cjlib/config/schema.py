@@ -216,7 +216,9 @@ class SourceConfig(_Strict):
                 raise ValueError("every event needs a timestamp: map fields.ts or give each 'ts'")
         else:
             if "ts" not in self.fields:
-                raise ValueError("maps no timestamp: add fields.ts (e.g. {column: Date, format: ...})")
+                raise ValueError(
+                    "maps no timestamp: add fields.ts (e.g. {column: Date, format: ...})"
+                )
             has_event = self.event is not None or "event" in self.fields
             if not has_event and KIND_DEFAULTS[self.kind][0] is None:
                 raise ValueError(f"kind {self.kind!r} has no default event name: set 'event'")
@@ -249,7 +251,9 @@ class ClientConfig(_Strict):
     @classmethod
     def _slug(cls, value: str) -> str:
         if not _SLUG.match(value):
-            raise ValueError(f"{value!r}: use lower-case letters, digits and '-' (e.g. 'acme-motor')")
+            raise ValueError(
+                f"{value!r}: use lower-case letters, digits and '-' (e.g. 'acme-motor')"
+            )
         return value
 
     @field_validator("timezone")

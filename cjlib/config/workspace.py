@@ -123,9 +123,11 @@ def _location(loc: tuple, data: dict) -> str:
     node = data
     for key in loc:
         if isinstance(key, int):
-            name = node[key].get("name") if isinstance(node, list) and isinstance(
-                node[key], dict
-            ) else None
+            name = (
+                node[key].get("name")
+                if isinstance(node, list) and isinstance(node[key], dict)
+                else None
+            )
             parts[-1] = f"{parts[-1]}[{name!r}]" if name else f"{parts[-1]}[{key}]"
             node = node[key] if isinstance(node, list) and key < len(node) else None
         else:

@@ -105,7 +105,9 @@ def _run_pipeline(
 ) -> IngestReport:
     con.execute(load_sql(SQL, "macros"))
     con.execute(load_sql(SQL, "schema"))
-    limit = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=parse_window(config.max_future))
+    limit = datetime.now(UTC).replace(tzinfo=None) + timedelta(
+        seconds=parse_window(config.max_future)
+    )
     files = source_files(ws, config)
     by_source: dict[str, list[SourceFile]] = {}
     for item in files:
@@ -203,20 +205,25 @@ def _stage_rejects(
 ) -> None:
     """Rows that failed parsing, and lines the reader could not split, go to `rejects`."""
     raw_json = (
-        "json_object(" + ", ".join(f"$c{i}, s.{quote_ident(c)}" for i, c in enumerate(columns)) + ")"
+        "json_object("
+        + ", ".join(f"$c{i}, s.{quote_ident(c)}" for i, c in enumerate(columns))
+        + ")"
         if columns
         else "'{}'"
     )
     params: dict = {f"c{i}": c for i, c in enumerate(columns)}
-    params.update(feed=source.name, ids=[f.file_id for f in files], names=[f.relative for f in files])
+    params.update(
+        feed=source.name, ids=[f.file_id for f in files], names=[f.relative for f in files]
+    )
     execute(
         con,
         f"""
         INSERT INTO rejects
         SELECT $feed, $names[list_position($ids, p._file)], p._row, p._rej_column,
-               cj_mask(p._rej_value), p._rej_code, p._rej_reason, cj_mask(CAST({raw_json} AS VARCHAR))
-        FROM {quote_ident('parsed_' + source.name)} p
-        JOIN {quote_ident('src_' + source.name + '_unique')} s USING (_file, _row)
+               cj_mask(p._rej_value), p._rej_code, p._rej_reason,
+               cj_mask(CAST({raw_json} AS VARCHAR))
+        FROM {quote_ident("parsed_" + source.name)} p
+        JOIN {quote_ident("src_" + source.name + "_unique")} s USING (_file, _row)
         WHERE p._rej_code IS NOT NULL
         ORDER BY p._file, p._row
         """,
@@ -228,9 +235,7 @@ def _stage_rejects(
         for b in raw.broken
     ]
     if broken:
-        con.executemany(
-            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?, ?, cj_mask(?))", broken
-        )
+        con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?, ?, cj_mask(?))", broken)
 
 
 def _stage_events(
@@ -300,7 +305,7 @@ def _stage_events(
                    {column("score")}, {column("segment")}, {column("region")}, {attrs_sql},
                    coalesce($phase_values[list_position($phase_events, {event_expr})],
                             $default_phase)
-            FROM {quote_ident('parsed_' + source.name)}
+            FROM {quote_ident("parsed_" + source.name)}
             WHERE _rej_code IS NULL AND {ts_sql} IS NOT NULL
             """,
             params,
@@ -315,7 +320,7 @@ def _stage_ids(con: duckdb.DuckDBPyConnection, source: SourceConfig, compiled: C
             f"""
             INSERT INTO stg_ids
             SELECT (CAST(_file AS BIGINT) << 32) | _row, $feed, $id_type, {quote_ident(id_type)}
-            FROM {quote_ident('parsed_' + source.name)}
+            FROM {quote_ident("parsed_" + source.name)}
             WHERE _rej_code IS NULL AND {quote_ident(id_type)} IS NOT NULL
             """,
             {"feed": source.name, "id_type": id_type},
@@ -336,8 +341,8 @@ def _log_files(
                count(*) AS parsed_rows,
                count(*) FILTER (WHERE s._dup) AS duplicates,
                count(*) FILTER (WHERE p._rej_code IS NOT NULL) AS rejected
-        FROM {quote_ident('src_' + source.name)} s
-        LEFT JOIN {quote_ident('parsed_' + source.name)} p USING (_file, _row)
+        FROM {quote_ident("src_" + source.name)} s
+        LEFT JOIN {quote_ident("parsed_" + source.name)} p USING (_file, _row)
         GROUP BY s._file
         """,
     ).set_index("_file")
@@ -408,4 +413,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-

@@ -91,9 +91,7 @@ def _event_items(index: int, ev: EventSpec) -> list[Item]:
         spec = getattr(ev, name)
         if spec is not None:
             value_type = spec.type or FIELD_TYPES[name]
-            items.append(
-                Item(f"{name}__{index}", spec, value_type, nonnegative=name == "value")
-            )
+            items.append(Item(f"{name}__{index}", spec, value_type, nonnegative=name == "value"))
     return items
 
 
@@ -248,7 +246,8 @@ def _expected(item: Item, ctx: _Context) -> tuple[str, str]:
         "int": ("bad_number", "a whole number"),
         "bool": (
             "bad_bool",
-            "one of " + "/".join((spec.true or ["Y", "Yes", "1"]) + (spec.false or ["N", "No", "0"])),
+            "one of "
+            + "/".join((spec.true or ["Y", "Yes", "1"]) + (spec.false or ["N", "No", "0"])),
         ),
         "duration": ("bad_duration", "a duration like 00:03:12, 03:12, 192 or 3m12s"),
         "text": ("unmapped_value", f"one of {sorted(spec.map or {})}"),
@@ -264,7 +263,9 @@ def _checks(
     shown = f"'<{item.type}>'" if masked else f"v{i}"
     out = []
     if item.required:
-        missing_code = "missing_timestamp" if item.type in ("timestamp", "date") else "missing_value"
+        missing_code = (
+            "missing_timestamp" if item.type in ("timestamp", "date") else "missing_value"
+        )
         out.append((f"v{i} IS NULL", column, "NULL", missing_code, f"no value for {item.target}"))
     code, expected = _expected(item, ctx)
     if item.type != "text" or (item.spec.map and item.spec.strict_map):

@@ -72,9 +72,7 @@ def file_format(path: Path, opts: ReadOptions) -> str:
     }.get(suffix, "csv")
 
 
-def read_file(
-    con: duckdb.DuckDBPyConnection, path: Path, opts: ReadOptions, table: str
-) -> RawFile:
+def read_file(con: duckdb.DuckDBPyConnection, path: Path, opts: ReadOptions, table: str) -> RawFile:
     """Read `path` into temp table `table` (VARCHAR columns + _row)."""
     if path.stat().st_size == 0:
         raise InputError("the file is empty (0 bytes)", file=str(path), expected="a header row")
@@ -86,9 +84,7 @@ def read_file(
 # ---------------------------------------------------------------------------------------- CSV
 
 
-def _read_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, opts: ReadOptions, table: str
-) -> RawFile:
+def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, opts: ReadOptions, table: str) -> RawFile:
     encoding = opts.encoding.lower()
     with _utf8_copy(path, encoding) as (readable, duck_encoding):
         header = _header_cells(readable, duck_encoding, opts)
@@ -111,7 +107,9 @@ def _read_csv(
         args = ", ".join(f"{k} = {v}" for k, v in options.items())
         source = f"read_csv({quote_literal(str(readable))}, {args})"
         try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS SELECT * FROM {source}")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS SELECT * FROM {source}"
+            )
         except duckdb.Error as exc:
             raise InputError(
                 "the file cannot be read as CSV",
@@ -134,7 +132,9 @@ def _read_csv(
             expected=f"text in the encoding the mapping names ({opts.encoding})",
             hint="set read.encoding in client.yml, e.g. latin-1 or cp1252",
         )
-    columns = [c for c, in con.execute(f"SELECT name FROM pragma_table_info('{table}')").fetchall()]
+    columns = [
+        c for (c,) in con.execute(f"SELECT name FROM pragma_table_info('{table}')").fetchall()
+    ]
     broken = _dedupe_broken(broken_rows)
     first_data_line = 1 + opts.skip + (1 if opts.header else 0)
     _number_rows(con, table, first_data_line, [b.row for b in broken])
@@ -176,12 +176,11 @@ def _number_rows(
     else:
         # A record at index k sits past every broken line whose "shift point" is <= k: the i-th
         # broken line (0-based, in order) shifts records from index line - first - i onwards.
-        shift_points = [
-            line - first_line - i for i, line in enumerate(sorted(broken_lines))
-        ]
+        shift_points = [line - first_line - i for i, line in enumerate(sorted(broken_lines))]
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {t} AS SELECT *, "
-            f"_k + $first + len(list_filter($points::BIGINT[], lambda p: p <= _k)) AS _row FROM {t}",
+            f"_k + $first + len(list_filter($points::BIGINT[], lambda p: p <= _k)) AS _row "
+            f"FROM {t}",
             {"points": shift_points, "first": first_line},
         )
     con.execute(f"ALTER TABLE {t} DROP COLUMN _k")
@@ -202,7 +201,8 @@ class _utf8_copy:
             codecs.lookup(self.encoding)
         except LookupError:
             raise InputError(
-                f"unknown encoding {self.encoding!r}", file=str(self.path),
+                f"unknown encoding {self.encoding!r}",
+                file=str(self.path),
                 expected="a Python codec name such as utf-8, latin-1, cp1252, utf-16",
             ) from None
         handle = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)
@@ -213,8 +213,10 @@ class _utf8_copy:
                 shutil.copyfileobj(src, writer, 1 << 20)
         except UnicodeDecodeError as exc:
             raise InputError(
-                f"the file is not valid {self.encoding}", file=str(self.path),
-                expected=f"text in {self.encoding}", hint=str(exc),
+                f"the file is not valid {self.encoding}",
+                file=str(self.path),
+                expected=f"text in {self.encoding}",
+                hint=str(exc),
             ) from None
         return self._tmp, "utf-8"
 
@@ -251,7 +253,10 @@ def _refuse_duplicate_header(path: Path, header: list[str]) -> None:
             raise InputError(
                 f"the header names column {name!r} twice (columns {names.index(name) + 1} "
                 f"and {index + 1})",
-                file=str(path), row=1, column=name, expected="unique column names",
+                file=str(path),
+                row=1,
+                column=name,
+                expected="unique column names",
             )
 
 
@@ -279,13 +284,15 @@ def _read_xlsx(
         )
     except ValueError as exc:
         raise InputError(
-            "the workbook cannot be read", file=str(path),
+            "the workbook cannot be read",
+            file=str(path),
             expected=f"an .xlsx workbook{' with sheet ' + repr(opts.sheet) if opts.sheet else ''}",
             hint=_first_line(str(exc)),
         ) from None
     header = [str(c) for c in frame.columns]
-    _refuse_duplicate_header(path, [h.split(".")[0] if _is_pandas_dupe(h, header) else h
-                                    for h in header])
+    _refuse_duplicate_header(
+        path, [h.split(".")[0] if _is_pandas_dupe(h, header) else h for h in header]
+    )
     frame.columns = header
     frame = frame.replace({"": None})
     first_row = 1 + opts.skip + (1 if opts.header else 0)
@@ -318,7 +325,9 @@ def _read_parquet(
         ).fetchall()
     except duckdb.Error as exc:
         raise InputError(
-            "the file cannot be read as Parquet", file=str(path), expected="a Parquet file",
+            "the file cannot be read as Parquet",
+            file=str(path),
+            expected="a Parquet file",
             hint=_first_line(str(exc)),
         ) from None
     columns = [name for name, *_ in schema]
@@ -351,7 +360,9 @@ def _read_jsonl(
         """
     )
     t_lines = quote_ident(lines)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {t_lines} AS SELECT line, rowid + 1 AS _row FROM {t_lines}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {t_lines} AS SELECT line, rowid + 1 AS _row FROM {t_lines}"
+    )
     broken = [
         BrokenLine(int(row), "malformed line: not a JSON object", raw or "")
         for row, raw in con.execute(
@@ -361,7 +372,7 @@ def _read_jsonl(
     ]
     keys = [
         k
-        for k, in con.execute(
+        for (k,) in con.execute(
             f"SELECT DISTINCT unnest(json_keys(line::JSON)) AS k FROM {t_lines} "
             "WHERE json_valid(line) AND json_type(line::JSON) = 'OBJECT' ORDER BY k"
         ).fetchall()
