@@ -1,0 +1,5 @@
+"""`python -m cjlib.cli` is `cj`."""
+
+from cjlib.cli import main
+
+main()
