@@ -12,8 +12,8 @@ FIXED_DATE = datetime(2026, 1, 1)
 
 
 def write_xlsx(path: Path, sheet: str, header: list[str], cols: list[np.ndarray]) -> None:
-    """Header in row 1, data from row 2; every cell written as text exactly as given, so that
-    planted messiness (e.g. a cell holding a spreadsheet formula) stays text; '' cells stay empty."""
+    """Header in row 1, data from row 2; every cell is written as text exactly as given (so a
+    planted spreadsheet formula stays text); '' cells stay empty."""
     options = {
         "strings_to_numbers": False,
         "strings_to_formulas": False,
