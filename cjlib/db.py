@@ -46,6 +46,7 @@ def connect(
     database = ":memory:" if path is None else str(path)
     con = duckdb.connect(database, read_only=read_only, config=config)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 

@@ -167,7 +167,7 @@ class SourceConfig(_Strict):
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
     event: str | FieldSpec | None = None
     attrs: dict[str, FieldSpec] = Field(default_factory=dict)
-    events: list[EventSpec] | None = None
+    events: list[EventSpec] | None = Field(default=None, min_length=1, max_length=16)
     phase: str | None = None
 
     @field_validator("name")

@@ -150,14 +150,14 @@ def compile_parse(
         checks.append(
             (
                 f"coalesce({', '.join(identifiers)}) IS NULL",
-                params.bind(",".join(id_columns)),
+                ",".join(id_columns),
                 "NULL",
                 "no_identifier",
                 "no identifier: every identifier column is empty "
                 f"(mapped: {', '.join(it.target for it in items if it.type in IDENTIFIERS)})",
             )
         )
-    problem = _first_problem(checks, params)
+    first_problem, problem = _first_problem(checks, params)
     keep = ", ".join(["_file", "_row", *[quote_ident(c) for c in file_columns]])
     sql = f"""
         CREATE OR REPLACE TEMP TABLE {quote_ident(out_table)} AS
@@ -166,9 +166,11 @@ def compile_parse(
             FROM (SELECT {keep} FROM {quote_ident(raw_table)})
         ), parsed AS (
             SELECT *, {", ".join(parsed) or "NULL AS p_none"} FROM cleaned
+        ), checked AS (
+            SELECT *, {first_problem} FROM parsed
         )
-        SELECT _file, _row, {", ".join([*outputs, *problem]) or "NULL AS _none"}
-        FROM parsed
+        SELECT _file, _row, {", ".join([*outputs, *problem])}
+        FROM checked
     """
     return Compiled(sql, params.values, items)
 
@@ -256,9 +258,9 @@ def _expected(item: Item, ctx: _Context) -> tuple[str, str]:
 
 def _checks(
     i: int, item: Item, ctx: _Context, now_utc: str
-) -> list[tuple[str, str, str, str, str]]:
+) -> list[tuple[str, str | None, str, str, str]]:
     """(condition, column, value, code, reason) for each way this item can make a row unusable."""
-    column = ctx.params.bind(item.spec.column or item.target)
+    column = item.spec.column or item.target
     masked = item.type in ("email", "phone")
     shown = f"'<{item.type}>'" if masked else f"v{i}"
     out = []
@@ -307,24 +309,30 @@ def _checks(
     return out
 
 
-def _first_problem(checks: list[tuple[str, str, str, str, str]], params: Params) -> list[str]:
-    """CASE expressions naming the first failing check of each row."""
+def _first_problem(
+    checks: list[tuple[str, str | None, str, str, str]], params: Params
+) -> tuple[str, list[str]]:
+    """The index of each row's first failing check (`_rej`, NULL when usable), and the columns
+    derived from it by list lookups, so every condition is evaluated once."""
     if not checks:
-        return [
+        return "NULL::INTEGER AS _rej", [
             "NULL::VARCHAR AS _rej_column",
             "NULL::VARCHAR AS _rej_value",
             "NULL::VARCHAR AS _rej_code",
             "NULL::VARCHAR AS _rej_reason",
         ]
-    columns, values, codes, reasons = [], [], [], []
-    for condition, column, value, code, reason in checks:
-        columns.append(f"WHEN {condition} THEN {column}")
-        values.append(f"WHEN {condition} THEN CAST({value} AS VARCHAR)")
-        codes.append(f"WHEN {condition} THEN '{code}'")
-        reasons.append(f"WHEN {condition} THEN {params.bind(reason)}")
-    return [
-        f"CASE {' '.join(columns)} END AS _rej_column",
-        f"CASE {' '.join(values)} END AS _rej_value",
-        f"CASE {' '.join(codes)} END AS _rej_code",
-        f"CASE {' '.join(reasons)} END AS _rej_reason",
+    index = " ".join(f"WHEN {cond} THEN {n}" for n, (cond, *_) in enumerate(checks, start=1))
+    values = " ".join(
+        f"WHEN {n} THEN CAST({value} AS VARCHAR)"
+        for n, (_, _, value, _, _) in enumerate(checks, start=1)
+        if value != "NULL"
+    )
+    columns = params.bind([column for _, column, _, _, _ in checks])
+    codes = params.bind([code for *_, code, _ in checks])
+    reasons = params.bind([reason for *_, reason in checks])
+    return f"CASE {index} END AS _rej", [
+        f"{columns}[_rej] AS _rej_column",
+        f"CASE _rej {values} END AS _rej_value" if values else "NULL::VARCHAR AS _rej_value",
+        f"{codes}[_rej] AS _rej_code",
+        f"{reasons}[_rej] AS _rej_reason",
     ]

@@ -377,14 +377,14 @@ def _read_jsonl(
             "WHERE json_valid(line) AND json_type(line::JSON) = 'OBJECT' ORDER BY k"
         ).fetchall()
     ]
-    selects = ", ".join(
-        f"line::JSON ->> {quote_literal('$.' + _json_path_key(k))} AS {quote_ident(k)}"
-        for k in keys
-    )
+    # One parse per line: extract every key at once into a list, then name the elements.
+    paths = "[" + ", ".join(quote_literal("$." + _json_path_key(k)) for k in keys) + "]"
+    selects = ", ".join(f"_v[{i}] AS {quote_ident(k)}" for i, k in enumerate(keys, start=1))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS "
-        f"SELECT {selects + ', ' if selects else ''}_row FROM {t_lines} "
-        "WHERE json_valid(line) AND json_type(line::JSON) = 'OBJECT'"
+        f"SELECT {selects + ', ' if selects else ''}_row FROM ("
+        f"SELECT json_extract_string(line, {paths}) AS _v, _row FROM {t_lines} "
+        "WHERE json_valid(line) AND json_type(line::JSON) = 'OBJECT')"
     )
     con.execute(f"DROP TABLE {t_lines}")
     rows = con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()[0]

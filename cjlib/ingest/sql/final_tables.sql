@@ -1,18 +1,18 @@
 -- The canonical tables, from staging plus the stitching result. Events are stored sorted by
--- customer and time, which is the order every journey analysis reads them in.
+-- customer and time, which is the order every journey analysis reads them in. event_id is the
+-- row key (file, row) and the event's index within the row: unique, and the same on a rebuild.
 INSERT INTO events
 WITH staged AS (
-    SELECT cc.customer_id, e.*
+    SELECT cc.customer_id, (e.row_key << 4) | e.event_idx AS event_id, e.*
     FROM stg_events e
     JOIN row_component rc USING (row_key)
     JOIN component_customer cc USING (label)
 )
 SELECT
-    row_number() OVER (ORDER BY customer_id, ts, feed, source_row, event_idx) AS event_id,
-    customer_id, ts, event, channel, source, case_id, value, cost, duration_s, outcome, score,
-    attrs, phase, feed, kind, source_file, source_row
+    event_id, customer_id, ts, event, channel, source, case_id, value, cost, duration_s,
+    outcome, score, attrs, phase, feed, kind, source_file, source_row
 FROM staged
-ORDER BY customer_id, ts, feed, source_row, event_idx;
+ORDER BY customer_id, ts, event_id;
 
 CREATE TABLE customers AS
 WITH staged AS (
@@ -21,7 +21,7 @@ WITH staged AS (
     JOIN row_component rc USING (row_key)
     JOIN component_customer cc USING (label)
 ), id_types AS (
-    SELECT cc.customer_id, list(DISTINCT n.id_type ORDER BY n.id_type) AS id_types
+    SELECT cc.customer_id, list_sort(list_distinct(string_split(string_agg(n.id_type, ','), ','))) AS id_types
     FROM stitch_nodes n
     JOIN stitch_labels l USING (node)
     JOIN component_customer cc USING (label)
@@ -36,7 +36,7 @@ SELECT
     arg_max(region, ts) FILTER (WHERE region IS NOT NULL) AS region,
     arg_min(source, ts) FILTER (WHERE source IS NOT NULL) AS source,
     arg_min(channel, ts) AS first_channel,
-    list(DISTINCT feed ORDER BY feed) AS feeds,
+    list_sort(list_distinct(string_split(string_agg(feed, ','), ','))) AS feeds,
     any_value(id_types) AS id_types
 FROM staged LEFT JOIN id_types USING (customer_id)
 GROUP BY customer_id
@@ -45,8 +45,8 @@ ORDER BY customer_id;
 CREATE TABLE identities AS
 SELECT
     n.id_type, n.id_hash, cc.customer_id,
-    count(DISTINCT i.row_key) AS n_rows,
-    list(DISTINCT i.feed ORDER BY i.feed) AS feeds
+    count(*) AS n_rows,
+    list_sort(list_distinct(string_split(string_agg(i.feed, ','), ','))) AS feeds
 FROM stg_ids i
 JOIN stitch_nodes n USING (id_hash)
 JOIN stitch_labels l USING (node)
@@ -65,7 +65,7 @@ WITH row_customer AS (
 ), id_feeds AS (
     SELECT id_hash, count(DISTINCT feed) AS n_feeds FROM stg_ids GROUP BY id_hash
 ), linked_by AS (
-    SELECT i.feed, list(DISTINCT i.id_type ORDER BY i.id_type) AS linked_by
+    SELECT i.feed, list_sort(list_distinct(string_split(string_agg(i.id_type, ','), ','))) AS linked_by
     FROM stg_ids i JOIN id_feeds f USING (id_hash)
     WHERE f.n_feeds > 1
     GROUP BY i.feed

@@ -1,7 +1,9 @@
 -- Every distinct identifier becomes a node; rows tie their identifiers together (star edges to
 -- the row's smallest node), so customers are the connected components of this graph.
+-- Node numbers are arbitrary (no ordering needed): customer ids are assigned later from each
+-- component's first activity and smallest identifier hash, not from node numbers.
 CREATE OR REPLACE TEMP TABLE stitch_nodes AS
-SELECT id_hash, id_type, row_number() OVER (ORDER BY id_hash) AS node
+SELECT id_hash, id_type, row_number() OVER () AS node
 FROM (SELECT DISTINCT id_hash, id_type FROM stg_ids);
 
 CREATE OR REPLACE TEMP TABLE stitch_edges AS
