@@ -162,12 +162,8 @@ def test_planted_effects_visible_in_simulated_truth() -> None:
     assert p.complaint[p.delay_days >= 10].mean() > 3 * p.complaint[p.delay_days <= 2].mean()
 
 
-def test_effect_free_variant_is_fast_and_flat(tmp_path: Path) -> None:
-    import time
-
-    t0 = time.perf_counter()
+def test_effect_free_variant_is_flat(tmp_path: Path) -> None:
     d = write_sample("acme-motor", tmp_path / "x", effects=False, seed=3)
-    assert time.perf_counter() - t0 < 4.0
     t = yaml.safe_load((d / "truth.yml").read_text("utf-8"))
     srcs = t["effects"]["lead_source"]["sources"]
     assert {v["multiplier"] for v in srcs.values()} == {1.0}

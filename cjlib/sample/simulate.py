@@ -206,7 +206,9 @@ def simulate_chunk(
     bg, gg = spec.bgnbd, spec.gamma_gamma
     lam = rng.gamma(bg["r"], 1.0 / bg["alpha"], nb)  # per week
     pdrop = rng.beta(bg["a"], bg["b"], nb)
-    allowed = rng.geometric(pdrop) - 1  # repeats made before dropping out
+    # BG/NBD: alive at the first purchase; drops out right after a repeat with probability p,
+    # so the number of repeats before dropping out is geometric on {1, 2, ...}.
+    allowed = rng.geometric(pdrop)
     gaps = rng.exponential(1.0, (nb, MAX_REPEATS)) / np.maximum(lam, 1e-9)[:, None]
     rep_t = t_first[:, None] + (np.cumsum(gaps, axis=1) * WEEK).astype(np.int64).clip(max=2**40)
     ok = (rep_t <= T_END - DAY) & (np.arange(MAX_REPEATS)[None, :] < allowed[:, None])
