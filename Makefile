@@ -9,7 +9,7 @@ SAMPLES := acme-motor brightside-energy
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup sysdeps sample ingest-samples demo test test-fast lint format bench clean
+.PHONY: help setup sysdeps sample ingest-samples demo batch serve test test-fast lint format bench clean
 
 help: ## Show this help: every target and what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,10 +35,19 @@ ingest-samples: setup ## Build the sample clients' warehouses and print their da
 	@for c in $(SAMPLES); do $(BIN)/cj ingest $$c || exit 1; echo; done
 
 demo: setup ingest-samples ## Set up, build the sample clients, run the batch and serve the dashboard
-	@echo "demo: sample warehouses built (see the summaries above)."
+	$(BIN)/cj run --sample
+	@echo "Reports: $$(ls -d reports/*/latest | tr '\n' ' ')"
+	$(BIN)/cj serve $(firstword $(SAMPLES)) --no-open
+
+batch: setup ## Run every notebook for the sample clients into reports/<client>/<run-id>/
+	$(BIN)/cj run --sample --ingest
+
+serve: setup ## Serve the first sample client's dashboard on 127.0.0.1 (after `make batch`)
+	$(BIN)/cj serve $(firstword $(SAMPLES)) --no-open
 
 lint: setup ## ruff over the code and notebook hygiene (no outputs committed)
 	$(BIN)/ruff check cjlib tests
+	$(BIN)/python -m cjlib.batch.hygiene
 
 format: setup ## Format the code with ruff
 	$(BIN)/ruff format cjlib tests

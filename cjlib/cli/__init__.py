@@ -8,9 +8,21 @@ from __future__ import annotations
 import click
 
 from cjlib import __version__
-from cjlib.cli import workspace_commands
+from cjlib.cli import (
+    batch_commands,
+    bench_commands,
+    nuggets_commands,
+    serve_commands,
+    workspace_commands,
+)
 
-COMMAND_MODULES = [workspace_commands]
+COMMAND_MODULES = [
+    workspace_commands,
+    nuggets_commands,
+    batch_commands,
+    serve_commands,
+    bench_commands,
+]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
