@@ -82,7 +82,7 @@ def bind(sql: str, params: Params) -> Params:
     parameter dict can serve several related statements."""
     if not isinstance(params, dict):
         return params or None
-    used = set(_NAMED.findall(sql))
+    used = set(_NAMED.findall(re.sub(r"--[^\n]*", "", sql)))
     return {k: v for k, v in params.items() if k in used} or None
 
 

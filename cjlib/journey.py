@@ -206,6 +206,24 @@ class Journey:
 
         return process(self, **kwargs)
 
+    def switch_effect(self, **kwargs: Any) -> Result:
+        """Do customers who switch channel (e.g. web quote -> phone call) convert differently?"""
+        from cjlib.analyses.paths import switch_effect
+
+        return switch_effect(self, **kwargs)
+
+    def step_failure(self, started: str, completed: str, **kwargs: Any) -> Result:
+        """Failure rate of a process step (started but not completed), per attempt and customer."""
+        from cjlib.analyses.process import step_failure
+
+        return step_failure(self, started, completed, **kwargs)
+
+    def dose_response(self, **kwargs: Any) -> Result:
+        """Outcome rate by the duration between two steps (e.g. payout delay -> complaints)."""
+        from cjlib.analyses.process import dose_response
+
+        return dose_response(self, **kwargs)
+
     def touchpoints(self, **kwargs: Any) -> Result:
         """Volume, satisfaction and duration per touchpoint, ranked as pain points."""
         from cjlib.analyses.touchpoints import touchpoints
@@ -223,6 +241,12 @@ class Journey:
         from cjlib.analyses.retention import lifecycle
 
         return lifecycle(self, **kwargs)
+
+    def phases(self, **kwargs: Any) -> Result:
+        """Journey phases reached, dwell times and phase transitions."""
+        from cjlib.analyses.retention import phases
+
+        return phases(self, **kwargs)
 
     def clv(self, **kwargs: Any) -> Result:
         """Historic and predictive (BG/NBD + Gamma-Gamma) customer lifetime value."""

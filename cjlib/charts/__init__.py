@@ -1,1 +1,1 @@
-"""Charts: pure functions from a DataFrame (or a Result) to an altair chart, one registered theme."""
+"""Charts: pure functions from a DataFrame or Result to an altair chart; one registered theme."""
