@@ -1,0 +1,1 @@
+"""SQL behind the dashboard's own numbers (headline figures and filter choices)."""
