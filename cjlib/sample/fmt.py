@@ -10,8 +10,10 @@ S = np.dtypes.StringDType()
 
 
 def s(a: np.ndarray | list) -> np.ndarray:
-    """Any array -> StringDType array."""
-    return np.asarray(a).astype(S)
+    """Any array -> StringDType array (an array that already is one is returned as is: callers
+    never modify these arrays in place)."""
+    a = np.asarray(a)
+    return a if a.dtype == S else a.astype(S)
 
 
 def cat(*parts: np.ndarray | str) -> np.ndarray:

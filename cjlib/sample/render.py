@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .fmt import S, cat, s
@@ -137,7 +138,8 @@ def plant_messiness(
     n = len(r.pid)
     r.idmask = np.broadcast_to(np.asarray(r.idmask, dtype=np.int64), (n,)).copy()
     order = np.argsort(r.ts, kind="stable")
-    r.cols = {k: v[order] for k, v in r.cols.items()}
+    # r.cols stays in build order: each column is gathered once, below, straight into its final
+    # row order (gathering strings is the slow part); the row truth arrays are sorted here.
     for a in ("pid", "ts", "idmask", "ev1", "ev2"):
         if getattr(r, a) is not None:
             setattr(r, a, getattr(r, a)[order])
@@ -146,17 +148,17 @@ def plant_messiness(
     reasons = style.reasons() if first_chunk and n >= 50 else []
     reasons = [x for x in reasons for _ in range(1 + (x in ("bad_timestamp", "no_identifier")))]
     br_src = np.sort(rng.choice(n, len(reasons), replace=False)) if reasons else np.zeros(0, int)
-    bad = _corrupt(style, r, br_src, reasons) if reasons else {"cols": {}, "col": []}
+    bad = _corrupt(style, r, order[br_src], reasons) if reasons else {"cols": {}, "col": []}
     trunc = style.truncate_last and last_chunk and n > 0
     # final positions: clean rows 0..n-1, extras at random fractional positions (never last)
     pos = np.r_[np.arange(n, dtype=float), rng.uniform(0, max(n - 1, 0), n_dup + len(reasons))]
     kinds = np.r_[np.zeros(n, int), np.ones(n_dup, int), np.full(len(reasons), 2)]
     srcs = np.r_[np.arange(n), dup_src, np.arange(len(reasons))]
     fin = np.argsort(pos, kind="stable")
+    gather = np.r_[order, order[dup_src], n + np.arange(len(reasons))][fin]
     cols = {}
     for k, v in r.cols.items():
-        extra = bad["cols"][k] if reasons else v[:0]
-        cols[k] = np.concatenate([v, v[dup_src], extra])[fin]
+        cols[k] = np.concatenate([v, bad["cols"][k]])[gather] if reasons else v[gather]
     kinds, srcs = kinds[fin], srcs[fin]
     first_line = 1 if style.fmt in ("jsonl", "parquet") else 2
     broken = []
@@ -168,58 +170,88 @@ def plant_messiness(
     if trunc:  # the physical last line, cut short: a malformed row (copy of a clean row)
         lp = int(rng.integers(0, n))
         for k in cols:
-            cols[k] = np.concatenate([cols[k], r.cols[k][lp:lp + 1]])
+            cols[k] = np.concatenate([cols[k], r.cols[k][order[lp]:order[lp] + 1]])
         broken.append({"row": int(row0 + n_rows + first_line), "column": None,
                        "reason": "malformed_line"})
         kinds = np.r_[kinds, 3]
         srcs = np.r_[srcs, lp]
         n_rows += 1
     # exact duplicates as the ingest will see them (planted + any accidental)
-    key = _row_key(cols, style)
     whole = np.flatnonzero(kinds != 3)  # the truncated line is never a duplicate
-    _, first_idx = np.unique(key[whole], return_index=True)
+    repeated = _row_keys(cols).iloc[whole].duplicated(keep="first").to_numpy()
     is_first = np.zeros(n_rows, bool)
-    is_first[whole[first_idx]] = True
+    is_first[whole[~repeated]] = True
     good = is_first & (kinds <= 1)
-    n_dup_seen = int(len(whole) - len(first_idx))
+    n_dup_seen = int(repeated.sum())
     keep = srcs[good]
     broken.sort(key=lambda b: b["row"])
     return ChunkOut(cols, keep, n_rows, n_dup_seen, broken, trunc)
 
 
-def _row_key(cols: dict[str, np.ndarray], style: FileStyle) -> np.ndarray:
-    parts = [s(np.where(pd.isna(v), "<NA>", v.astype(str))) if v.dtype != S else v
-             for v in cols.values()]
-    return cat(*[x for p in parts for x in (p, "\x1f")])
+def _row_keys(cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Each row's values as text (missing -> '<NA>'): rows with equal texts are exact duplicates
+    for the ingest."""
+    return pd.DataFrame({i: np.where(pd.isna(v), "<NA>", v.astype(str)) if v.dtype != S else v
+                         for i, v in enumerate(cols.values())}, copy=False)
 
 
 # ----------------------------------------------------------------------------- writers
 
-def _quote(a: np.ndarray, delim: str) -> np.ndarray:
-    need = ((np.strings.find(a, delim) >= 0) | (np.strings.find(a, '"') >= 0)
-            | (np.strings.find(a, "\n") >= 0))
-    q = cat('"', np.strings.replace(a, '"', '""'), '"')
-    return np.where(need, q, a).astype(S)
+def _quote(a: pa.Array, delim: str) -> pa.Array:
+    """CSV quoting where needed: a value holding the delimiter, a quote or a newline is quoted,
+    its quotes doubled."""
+    need = pc.or_(pc.or_(pc.match_substring(a, delim), pc.match_substring(a, '"')),
+                  pc.match_substring(a, "\n"))
+    if not pc.any(need).as_py():
+        return a
+    text = pa.large_string()
+    q = pc.binary_join_element_wise(pa.scalar('"', text), pc.replace_substring(a, '"', '""'),
+                                    pa.scalar('"', text), pa.scalar("", text))
+    return pc.if_else(need, q, a)
+
+
+def _text(a: np.ndarray) -> pa.Array:
+    """A string column as an Arrow array (no nulls: '' stays '')."""
+    return pa.array(s(a), type=pa.large_string())
+
+
+def _rows_bytes(parts: list[pa.Array | np.ndarray | str]) -> tuple[bytes, str]:
+    """Concatenate `parts` (string arrays and constants) element-wise and every row after the
+    other: the UTF-8 bytes of ``"".join(rows)``, and the last row. Arrow does it in one pass
+    (numpy's pairwise string additions copy every row once per part)."""
+    args = [pa.scalar(p, pa.large_string()) if isinstance(p, str)
+            else p if isinstance(p, pa.Array) else _text(p) for p in parts]
+    rows = pc.binary_join_element_wise(*args, pa.scalar("", pa.large_string()))
+    if len(rows) == 0:
+        return b"", ""
+    _, offsets, data = rows.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int64)[rows.offset:rows.offset + len(rows) + 1]
+    return data.to_pybytes()[bounds[0]:bounds[-1]], rows[-1].as_py()
 
 
 def csv_bytes(style: FileStyle, cols: dict[str, np.ndarray], header: bool, trunc: bool) -> bytes:
     """Render a chunk as CSV bytes in the style's delimiter, newline and encoding."""
     d, nl = style.delimiter, style.newline
-    fields = [_quote(s(v), d) for v in cols.values()]
-    parts = []
+    fields = [_quote(_text(v), d) for v in cols.values()]
+    parts: list[pa.Array | np.ndarray | str] = []
     for j, f in enumerate(fields):
         parts += [f] if j == 0 else [d, f]
-    lines = cat(*parts).tolist() if fields and len(fields[0]) else []
-    text = (d.join(cols) + nl if header else "") + "".join(x + nl for x in lines)
-    if trunc and lines:
-        text = text[: len(text) - len(nl) - max(3, len(lines[-1]) // 2)]
-    data = text.encode(style.encoding)
+    body, last = _rows_bytes([*parts, nl]) if fields and len(fields[0]) else (b"", "")
+    head = d.join(cols) + nl if header else ""
+    if trunc and last:
+        text = head + body.decode("utf-8")
+        text = text[: len(text) - len(nl) - max(3, (len(last) - len(nl)) // 2)]
+        data = text.encode(style.encoding)
+    elif style.encoding.replace("_", "-").lower() in ("utf-8", "utf8"):
+        data = head.encode("utf-8") + body
+    else:
+        data = (head + body.decode("utf-8")).encode(style.encoding)
     return (b"\xef\xbb\xbf" + data) if (header and style.bom) else data
 
 
 def jsonl_bytes(style: FileStyle, cols: dict[str, np.ndarray]) -> bytes:
     """Render a chunk as JSON lines; '' values become null, numeric columns JSON numbers."""
-    parts = []
+    parts: list[pa.Array | np.ndarray | str] = []
     for j, (k, v) in enumerate(cols.items()):
         v = s(v)
         if k in style.numeric_cols:
@@ -229,8 +261,9 @@ def jsonl_bytes(style: FileStyle, cols: dict[str, np.ndarray]) -> bytes:
             tok = cat('"', esc, '"')
         tok = np.where(v == "", s("null"), tok).astype(S)
         parts += [("{" if j == 0 else ", ") + json.dumps(k) + ": ", tok]
-    lines = cat(*parts, "}\n").tolist() if cols and len(next(iter(cols.values()))) else []
-    return "".join(lines).encode("utf-8")
+    if not cols or not len(next(iter(cols.values()))):
+        return b""
+    return _rows_bytes([*parts, "}\n"])[0]
 
 
 class FileWriter:
