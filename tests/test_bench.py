@@ -251,3 +251,24 @@ def test_sizes_parse_the_ladder_and_event_counts():
     load()
     assert {"ingest", "funnel", "latency", "paths", "retention", "nuggets"} <= {
         a.name for a in analyses()}
+
+
+def test_append_keeps_the_other_sizes_and_names_each_invocation(tiny):
+    from dataclasses import replace
+
+    from cjlib.bench.measure import Measurement
+    from cjlib.bench.report import render
+    from cjlib.bench.runner import _merge
+
+    run, _, _ = tiny
+    later = replace(run, command="cj bench --sizes 9M --append", sizes=["9M"], parts=[],
+                    datasets={"9M": run.datasets["tiny"]},
+                    measurements=[Measurement("paths", "floor", "9M", "ok", times=[1.0],
+                                              cpu=[1.0])])
+    merged = _merge(run, later)
+    assert merged.sizes == ["tiny", "9M"]
+    assert {m.size for m in merged.measurements} == {"tiny", "9M"}
+    assert [p["sizes"] for p in merged.parts] == [["tiny"], ["9M"]]
+    assert "cj bench --sizes 9M --append" in render(merged)
+    again = _merge(merged, later)  # measuring a size again replaces it
+    assert len([m for m in again.measurements if m.size == "9M"]) == 1

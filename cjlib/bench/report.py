@@ -40,12 +40,18 @@ def _measured(run: BenchRun, name: str) -> bool:
 
 def _header(run: BenchRun) -> str:
     state = f"finished {run.finished}" if run.finished else "**still running** (partial)"
-    return (
+    text = (
         "# cjkit benchmarks\n\n"
         f"Written by `{run.command}` (`make bench`), started {run.started}, {state}. Every "
-        "number below was measured in this run; regenerate with `make bench` (sizes: "
-        f"{', '.join(run.sizes)}). Do not edit by hand."
+        "number below was measured by the benchmark, never typed in; regenerate with "
+        f"`make bench` (sizes here: {', '.join(run.sizes)}). Do not edit by hand."
     )
+    if len(run.parts) > 1:
+        text += "\n\nMeasured in several invocations (each size entirely within one):\n\n" + \
+            "\n".join(f"- `{p['command']}`: {', '.join(p['sizes'])}, {p['started']} to "
+                      f"{p['finished']}, load average before {p['load_before']}, after "
+                      f"{p['load_after']}" for p in run.parts)
+    return text
 
 
 def _machine(run: BenchRun) -> str:
@@ -105,9 +111,12 @@ def _method(run: BenchRun) -> str:
         "imported libraries included; DuckDB's temporary files (spilling) are watched and shown "
         "when there were any; the memory guard stops a subprocess past "
         f"{run.max_rss / GIB:.0f} GiB.",
-        "- Floor: a bare DuckDB aggregate scan (`count(*)` and `min()` of each column the "
-        "analysis needs) of the same warehouse table; × floor = median / floor median. For "
-        "ingest, the floor is DuckDB reading the same raw files as text.",
+        "- Floor: a bare DuckDB aggregate scan of the columns the analysis needs, from the same "
+        "warehouse table opened the same way (`count(*)` and `bit_xor(hash(col))` of each "
+        "column, which reads every value: `min()`/`count()` of a whole column are answered from "
+        "DuckDB's column statistics without a scan); × floor = median / floor median, CPU × "
+        "floor the same in CPU seconds. For ingest, the floor is DuckDB reading the same raw "
+        "files as text.",
         "- Peers / cjlib = how many times longer the peer took than cjlib (> 1: cjlib faster). "
         "The peers are pandas, polars, chdb and retentioneering; `duckdb` is the same answer in "
         "hand-written DuckDB SQL over the same warehouse (what cjlib's own query could reach), "

@@ -34,6 +34,7 @@ class BenchRun:
     measurements: list[Measurement] = field(default_factory=list)
     isolated: bool = True
     max_rss: int = DEFAULT_MAX_RSS
+    parts: list[dict[str, Any]] = field(default_factory=list)  # one per invocation (--append)
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -42,9 +43,15 @@ class BenchRun:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> BenchRun:
-        raw = dict(raw)
+        raw = {k: v for k, v in raw.items() if k in cls.__dataclass_fields__}
         raw["measurements"] = [Measurement.from_dict(m) for m in raw["measurements"]]
         return cls(**raw)
+
+    def part(self) -> dict[str, Any]:
+        """This invocation: command, sizes, times and load."""
+        return {"command": self.command, "sizes": list(self.sizes), "started": self.started,
+                "finished": self.finished, "load_before": self.load_before,
+                "load_after": self.load_after}
 
     def find(self, size: str, analysis: str, engine: str) -> Measurement | None:
         for m in self.measurements:
@@ -63,9 +70,13 @@ def run_bench(
     isolate: bool = True,
     max_rss: int = DEFAULT_MAX_RSS,
     command: str = "cj bench",
+    append: bool = False,
     log: Callable[[str], None] = print,
 ) -> BenchRun:
-    """Measure every selected analysis x engine at every size; write results.md to `out`."""
+    """Measure every selected analysis x engine at every size; write results.md to `out`.
+
+    append=True keeps the last run's measurements of the other sizes (a long ladder measured in
+    several invocations); results.md then says which invocation measured what."""
     from cjlib.bench.report import write_report
 
     load()
@@ -73,6 +84,7 @@ def run_bench(
     run = BenchRun(command=command, started=_now(), sizes=[s.name for s in sizes],
                    machine=machine.describe(), load_before=machine.load_average(),
                    isolated=isolate, max_rss=max_rss)
+    earlier = _earlier(cache, run) if append else None
     selected = [a for a in analyses() if only is None or a.name in only]
     logs = cache / "logs"
     for size in sizes:
@@ -87,19 +99,48 @@ def run_bench(
                 _measure_analysis(run, item.name, ds, size, engines, isolate, max_rss, logs, log)
                 if not data.warehouse_is_current(ds) and data.adopt_scratch_warehouse(ds):
                     log(f"[{size.name}] the timed ingest's warehouse is now the cached one")
-                continue
-            data.ensure_warehouse(ds, log)
-            data.ensure_parquet(ds, log)
-            _measure_analysis(run, item.name, ds, size, engines, isolate, max_rss, logs, log)
+            else:
+                data.ensure_warehouse(ds, log)
+                data.ensure_parquet(ds, log)
+                _measure_analysis(run, item.name, ds, size, engines, isolate, max_rss, logs, log)
+            _save(_merge(earlier, run) if earlier else run, cache, out)
         data.ensure_warehouse(ds, log)
         info.update(data.describe(ds))
         run.datasets[size.name] = info
-        _save(run, cache, out)
+        _save(_merge(earlier, run) if earlier else run, cache, out)
     run.finished, run.load_after = _now(), machine.load_average()
+    if earlier is not None:
+        run = _merge(earlier, run)
     _save(run, cache, out)
     if out is not None:
         write_report(run, out)
     return run
+
+
+def _earlier(cache: Path, run: BenchRun) -> BenchRun | None:
+    saved = cache / "last-run.json"
+    if not saved.is_file():
+        return None
+    return BenchRun.from_dict(json.loads(saved.read_text(encoding="utf-8")))
+
+
+def _merge(earlier: BenchRun, run: BenchRun) -> BenchRun:
+    """The earlier run's other sizes, then this run's."""
+    again = set(run.sizes)
+    parts = (earlier.parts or [earlier.part()])
+    parts = [{**p, "sizes": [s for s in p["sizes"] if s not in again]} for p in parts]
+    merged = BenchRun(
+        command=run.command, started=earlier.started, finished=run.finished,
+        sizes=[s for s in earlier.sizes if s not in again] + run.sizes, machine=run.machine,
+        load_before=earlier.load_before, load_after=run.load_after,
+        datasets={**{k: v for k, v in earlier.datasets.items() if k not in again},
+                  **run.datasets},
+        measurements=[m for m in earlier.measurements if m.size not in again]
+        + run.measurements,
+        isolated=run.isolated and earlier.isolated, max_rss=run.max_rss,
+        parts=[p for p in parts if p["sizes"]] + [run.part()],
+    )
+    return merged
 
 
 def _measure_analysis(
@@ -172,7 +213,8 @@ def _now() -> str:
 
 
 def _save(run: BenchRun, cache: Path, out: Path | None) -> None:
-    """The raw measurements, after every size (a long run keeps what it measured)."""
+    """The raw measurements and results.md, after every analysis (a long run that is stopped
+    keeps what it measured)."""
     from cjlib.bench.report import write_report
 
     cache.mkdir(parents=True, exist_ok=True)

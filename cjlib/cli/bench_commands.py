@@ -51,8 +51,12 @@ def _names(text: str | None) -> set[str] | None:
               help="Run entries in this process (quick check: no memory figures, no limits).")
 @click.option("--report-only", is_flag=True,
               help="Only rewrite the results file from the last run's measurements.")
+@click.option("--append", is_flag=True,
+              help="Keep the last run's other sizes in the results (measure a long ladder in "
+                   "several invocations).")
 def bench(sizes: str | None, only: str | None, engines: str | None, cache: Path | None,
-          out: Path | None, max_rss: str, in_process: bool, report_only: bool) -> None:
+          out: Path | None, max_rss: str, in_process: bool, report_only: bool,
+          append: bool) -> None:
     """Benchmark cjlib against a bare DuckDB scan and its peers; write bench/results.md.
 
     \b
@@ -81,9 +85,10 @@ def bench(sizes: str | None, only: str | None, engines: str | None, cache: Path 
         return
     given = {"--sizes": sizes, "--only": only, "--engines": engines}
     command = "cj bench" + "".join(f" {k} {v}" for k, v in given.items() if v)
+    command += " --append" if append else ""
     run = run_bench(ladder, cache=cache, out=target, only=chosen, engines=engine_set,
-                    isolate=not in_process, max_rss=parse_bytes(max_rss),
-                    command=command, log=lambda line: click.echo(line, err=True))
+                    isolate=not in_process, max_rss=parse_bytes(max_rss), command=command,
+                    append=append, log=lambda line: click.echo(line, err=True))
     failed = [m for m in run.measurements if m.status in ("mismatch", "error")]
     click.echo(f"wrote {target}")
     if failed:
