@@ -351,6 +351,8 @@ STEP_SETS = [
     [{"event": "a", "channel": "web"}, "a", "b"],
     ["a", {"event": "b", "channel": ["web", "phone"]}, "b"],
     ["a", "b", {"event": "b", "channel": "web"}, "c"],
+    # all different events (funnel.py's as-of fast path), one with a filter
+    [{"event": "a", "channel": "web"}, "c", "b"],
 ]
 EXCLUSIONS = [None, ["x"], [{"event": "c", "channel": "phone"}]]
 

@@ -172,6 +172,7 @@ def run(journey: Any, spec: FunnelSpec, *, detail: bool = True
     name = "funnel_any" if spec.order == "any" else "funnel"
     sql = render(
         name,
+        parts={"chain": chain_sql(spec)} if name == "funnel" else None,
         unit=UNIT_COLUMN[spec.unit],
         by_col=by.column if by.kind == "event" else "event",
         by_ccol=by.column if by.kind == "customer" else "customer_id",
@@ -180,6 +181,8 @@ def run(journey: Any, spec: FunnelSpec, *, detail: bool = True
     params: dict[str, Any] = {
         "steps": steps_json(spec.steps),
         "exclude": steps_json(spec.exclude),
+        "has_exclusions": bool(spec.exclude),
+        "plain_steps": not any(step.conds for step in spec.steps),
         "n_steps": spec.n_steps,
         "win_us": [micros(d) for d in spec.deadlines],
         "window": spec.window,
@@ -196,6 +199,23 @@ def run(journey: Any, spec: FunnelSpec, *, detail: bool = True
     }
     raw = journey.query(sql, params)
     return raw, sql, params
+
+
+def chain_sql(spec: FunnelSpec) -> str:
+    """The CTEs that build each attempt's chain of steps (`chain`, `attempts`) for funnel.sql.
+
+    When the steps are ordered and all different event names, no event can fill two steps and
+    one as-of join per step finds each next step (funnel_chain_asof*.sql, several times faster on
+    large data); otherwise the general recursive chain (funnel_chain_general.sql)."""
+    distinct = len({step.event for step in spec.steps}) == spec.n_steps
+    if spec.order != "ordered" or not distinct:
+        return render("funnel_chain_general")
+    steps = [render("funnel_chain_asof_step", this=f"reach_{k}", prev=f"reach_{k - 1}", k=k)
+             for k in range(2, spec.n_steps + 1)]
+    rows = "UNION ALL\n".join(render("funnel_chain_asof_rows", reach=f"reach_{k}")
+                             for k in range(1, spec.n_steps + 1))
+    return render("funnel_chain_asof", parts={"steps": "\n\n".join(steps), "chain_rows": rows},
+                  last=f"reach_{spec.n_steps}")
 
 
 def step_table(raw: pd.DataFrame, spec: FunnelSpec) -> pd.DataFrame:
