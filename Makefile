@@ -58,7 +58,11 @@ test: setup sysdeps lint ## Set up and run every test (pytest, nbval, browser te
 test-fast: setup ## Run the tests without the slow and browser ones
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
-bench: setup ## Benchmarks at 1M/10M/100M events vs pandas, polars, chdb; writes bench/results.md
+$(VENV)/.peers: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench,peers]'
+	touch $@
+
+bench: setup $(VENV)/.peers ## Benchmarks at 1M/10M/100M events vs pandas, polars, chdb, retentioneering; writes bench/results.md
 	$(BIN)/cj bench
 
 clean: ## Remove the venv, caches and built warehouses (raw data and reports are kept)

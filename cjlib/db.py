@@ -18,7 +18,9 @@ import pandas as pd
 
 Params = list[Any] | dict[str, Any] | None
 
-DEFAULT_MEMORY_LIMIT = "4GB"
+# DuckDB's own buffers (spilling past them); with the interpreter, pandas and the libraries a
+# process stays under 4 GiB resident (DESIGN section 8, measured by `make bench`).
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 
 def connect(
