@@ -19,19 +19,27 @@ steps AS (
     WINDOW w AS (PARTITION BY customer_id ORDER BY ts, event_id)
 ),
 
-pairs AS (
-    SELECT state AS from_state, next_state AS to_state
+-- the few distinct (state, next state, first?) combinations, counted in one pass; the pairs are
+-- read off this small table rather than off every event again
+combos AS (
+    SELECT state, next_state, is_first, count(*) AS n
     FROM steps
+    GROUP BY ALL
+),
+
+pairs AS (
+    SELECT state AS from_state, next_state AS to_state, n
+    FROM combos
     WHERE next_state IS NOT NULL AND (NOT $collapse OR next_state <> state)
     UNION ALL
-    SELECT '(start)', state FROM steps WHERE $start_end AND is_first
+    SELECT '(start)', state, n FROM combos WHERE $start_end AND is_first
     UNION ALL
-    SELECT state, '(end)' FROM steps WHERE $start_end AND next_state IS NULL
+    SELECT state, '(end)', n FROM combos WHERE $start_end AND next_state IS NULL
 ),
 
 final AS (
-    SELECT from_state, to_state, count(*) AS n,
-           count(*) / sum(count(*)) OVER (PARTITION BY from_state) AS p
+    SELECT from_state, to_state, sum(n) AS n,
+           sum(n) / sum(sum(n)) OVER (PARTITION BY from_state) AS p
     FROM pairs
     GROUP BY from_state, to_state
 )
