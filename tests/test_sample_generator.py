@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -14,8 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from cjlib.sample import SAMPLE_CLIENTS, write_sample
+from cjlib.sample import SAMPLE_CLIENTS, fmt, write_sample
+from cjlib.sample.generate import _Job, _Worker
+from cjlib.sample.render import _repeated
 from cjlib.sample.simulate import canonical_events, simulate_chunk
+from cjlib.sample.truth import _identity
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = 1500
@@ -178,3 +182,96 @@ def test_committed_sample_small_and_complete() -> None:
     for c in SAMPLE_CLIENTS:
         assert (root / c / "client.yml").is_file() and (root / c / "TRUTH.md").is_file()
     assert any((root / "acme-motor" / "raw").glob("*.xlsx"))
+
+
+def test_parallel_output_is_serial_output(tmp_path: Path) -> None:
+    """Worker processes never change the data: same bytes (exports and truth) as one process,
+    with several chunks (small chunks so the test stays fast; XLSX included)."""
+    for c in SAMPLE_CLIENTS:
+        for workers in (1, 2):
+            seen: list[tuple[int, int]] = []
+            write_sample(c, tmp_path / str(workers) / c, customers=1300, seed=3, chunk_size=400,
+                         workers=workers, progress=lambda d, n, s=seen: s.append((d, n)))
+            assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+        assert _files(tmp_path / "1" / c) == _files(tmp_path / "2" / c)
+        assert not [p for p in (tmp_path / "2" / c).iterdir() if p.name.startswith(".chunks-")]
+    assert (tmp_path / "2" / "acme-motor" / "raw" / "calls.xlsx").is_file()
+
+
+def test_worker_error_is_raised() -> None:
+    worker = _Worker()
+    try:
+        worker.send(_Job("no-such-client", 1, 10, True, 10), 0, Path("."))
+        with pytest.raises(RuntimeError, match="no-such-client"):
+            worker.receive()
+    finally:
+        worker.stop()
+    assert worker.proc.returncode == 0
+
+
+def test_committed_sample_is_what_the_generator_writes(tmp_path: Path) -> None:
+    root = ROOT / "data" / "sample"
+    if not any(root.glob("*/truth.yml")):
+        pytest.skip("data/sample not generated yet")
+    for c in SAMPLE_CLIENTS:
+        fresh = _files(write_sample(c, tmp_path / c))
+        assert fresh == {k: (root / c / k).read_bytes() for k in fresh}, c
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(-1, 2**32), min_size=0, max_size=200),
+       st.sampled_from(["UTC", "Europe/London", "Europe/Amsterdam", "America/New_York"]),
+       st.sampled_from(["%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%SZ",
+                        "%Y-%m-%dT%H:%M:%S%z", "%z|%Y", "%H%M%S %d.%m.%Y"]))
+def test_ts_matches_strftime(sec: list[int], tz: str, f: str) -> None:
+    a = np.array(sec, dtype=np.int64)
+    assert fmt.ts(a, f, tz).to_pylist() == fmt._ts_arrow(a, f, tz).to_pylist()
+
+
+def test_ts_around_dst_changes() -> None:
+    for tz in ("Europe/London", "Europe/Amsterdam"):
+        hours = pd.date_range("2023-12-31", "2032-01-02", freq="h", tz=tz).asi8 // 10**9
+        a = np.concatenate([hours - 1, hours, hours + 1, hours + 1799])
+        for f in ("%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"):
+            assert fmt.ts(a, f, tz).to_pylist() == fmt._ts_arrow(a, f, tz).to_pylist()
+
+
+@given(st.lists(st.integers(0, 10**13), max_size=100), st.integers(1, 12))
+def test_zpad_and_text_of_numbers(v: list[int], width: int) -> None:
+    a = np.array(v, dtype=np.int64)
+    assert fmt.zpad(a, width).to_pylist() == [str(x).zfill(width) for x in v]
+    assert fmt.s(a).to_pylist() == [str(x) for x in v]
+    f = np.array(v, dtype=float) / 100
+    assert fmt.s(f).to_pylist() == [str(x) for x in f.tolist()]
+
+
+@given(st.lists(st.sampled_from(["a", "b", "", "a,b", "é", "ab"]), max_size=60))
+def test_repeated_is_exact(values: list[str]) -> None:
+    expected = pd.Series(values, dtype=object).duplicated().tolist()
+    assert _repeated(pa.array(values, pa.large_string())).tolist() == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 31)), max_size=120))
+def test_identity_counts(rows: list[tuple[int, int]]) -> None:
+    """Persons, persons per identifier and connected components (one node per person x
+    identifier type, joined when they share a row) against a plain union-find."""
+    pid = np.array([p for p, _ in rows], dtype=np.int64) + 1000
+    m = np.array([x for _, x in rows], dtype=np.int64)
+    parent: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def root(x: tuple[int, int]) -> tuple[int, int]:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for p, x in rows:
+        nodes = [(p, b) for b in range(5) if x >> b & 1]
+        for node in nodes:
+            parent.setdefault(node, node)
+        for node in nodes[1:]:
+            parent[root(node)] = root(nodes[0])
+    names = ["cookie_id", "email", "phone", "crm_id", "account_no"]
+    per_id = {n: len({p for p, x in rows if x >> b & 1}) for b, n in enumerate(names)}
+    expected = (len({p for p, _ in rows}), per_id, len({root(n) for n in parent}))
+    assert _identity(pid, m) == expected

@@ -109,11 +109,14 @@ def ensure_sample(ds: Dataset, size: Size, log: Log) -> float | None:
     if sample_is_cached(ds, size):
         return None
     from cjlib.sample import write_sample
+    from cjlib.sample.generate import CHUNK, default_workers
 
     if ds.root.exists():
         shutil.rmtree(ds.root)
     ds.root.mkdir(parents=True)
-    log(f"[{size.name}] generating {CLIENT} with {size.customers:,} customers into {ds.workspace}")
+    workers = default_workers(-(-size.customers // CHUNK))
+    log(f"[{size.name}] generating {CLIENT} with {size.customers:,} customers into {ds.workspace}"
+        + (f" ({workers} worker processes)" if workers > 1 else ""))
     started = time.perf_counter()
     last = [started]
 
@@ -123,7 +126,8 @@ def ensure_sample(ds: Dataset, size: Size, log: Log) -> float | None:
             last[0] = now
             log(f"[{size.name}]   chunk {done}/{total} ({now - started:.0f} s)")
 
-    write_sample(CLIENT, ds.workspace, customers=size.customers, progress=progress)
+    write_sample(CLIENT, ds.workspace, customers=size.customers, progress=progress,
+                 workers=workers)
     seconds = time.perf_counter() - started
     ds.stamp.write_text(json.dumps(_wanted_stamp(size), indent=2) + "\n", encoding="utf-8")
     log(f"[{size.name}] generated in {seconds:.0f} s")

@@ -8,11 +8,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
-from .fmt import s
 from .render import ID_BITS, ChunkOut, FileStyle, Rendered
 from .simulate import TOUCHPOINTS, planted
 from .spec import GENERATOR_VERSION, PERIOD_END, PERIOD_START, SampleSpec
@@ -26,7 +25,11 @@ def _r(x: float) -> float | None:
 
 
 class TruthAccumulator:
-    """Collects per-chunk bookkeeping; ``result()`` gives the truth.yml mapping."""
+    """Collects per-chunk bookkeeping; ``result()`` gives the truth.yml mapping.
+
+    Each chunk is recorded in an accumulator of its own (``add_file`` per export, then
+    ``end_chunk``; it may run in a worker process) and merged, in chunk order, into the
+    accumulator of the whole sample (``merge``)."""
 
     def __init__(self, spec: SampleSpec, seed: int, customers: int, effects: bool, xlsx: bool):
         self.spec, self.seed, self.customers, self.effects, self.xlsx = (
@@ -39,34 +42,37 @@ class TruthAccumulator:
         self.aggs: dict[str, list[pd.DataFrame]] = {"q": [], "pay": []}
         self.steps: Counter[str] = Counter()
 
-    def rows(self, file: str) -> int:
-        return self.files.get(file, {}).get("rows", 0)
+    def _file(self, st_file: str, source: str, kind: str, fmt: str) -> dict[str, Any]:
+        return self.files.setdefault(st_file, {"source": source, "kind": kind, "format": fmt,
+                                               "rows": 0, "duplicates": 0, "broken": []})
 
     def add_file(self, st: FileStyle, r: Rendered, out: ChunkOut) -> None:
-        f = self.files.setdefault(st.file, {"source": st.source, "kind": st.kind,
-                                            "format": st.fmt, "rows": 0, "duplicates": 0,
-                                            "broken": []})
+        """One export of the chunk (broken-row numbers count from the chunk's first row)."""
+        f = self._file(st.file, st.source, st.kind, st.fmt)
+        for b in out.broken:
+            f["broken"].append({"file": st.file, "row": b["row"] + f["rows"],
+                                "column": b["column"], "reason": b["reason"]})
         f["rows"] += out.n_rows
         f["duplicates"] += out.n_dup
-        for b in out.broken:
-            f["broken"].append({"file": st.file, **b})
-        k = out.keep
-        self.events.update(_counts(r.ev1[k]))
+        k = pa.array(out.keep, pa.int64())
+        self.events.update(_counts(r.ev1.take(k)))
         if r.ev2 is not None:
-            e2 = r.ev2[k]
-            self.events.update(_counts(e2[e2 != ""]))
-        self._chunk_pid.append(r.pid[k])
-        self._chunk_mask.append(r.idmask[k])
+            e2 = r.ev2.take(k)
+            self.events.update(_counts(e2.filter(pc.not_equal(e2, ""))))
+        self._chunk_pid.append(r.pid[out.keep])
+        self._chunk_mask.append(np.broadcast_to(np.asarray(r.idmask, np.int64),
+                                                r.pid.shape)[out.keep])
 
     def end_chunk(self, w: dict[str, pd.DataFrame]) -> None:
         """Identity truth of the chunk (persons never span chunks), and effect aggregates."""
         pid = np.concatenate(self._chunk_pid)
         m = np.concatenate(self._chunk_mask)
         self._chunk_pid, self._chunk_mask = [], []
-        self.idx["persons_appearing"] += len(np.unique(pid))
-        for name, bit in ID_BITS.items():
-            self.idx[name] += len(np.unique(pid[(m & bit) > 0]))
-        self.idx["unified_customers"] += _components(pid, m)
+        appearing, per_id, unified = _identity(pid, m)
+        self.idx["persons_appearing"] += appearing
+        for name, count in per_id.items():
+            self.idx[name] += count
+        self.idx["unified_customers"] += unified
         self.idx["persons_simulated"] += len(w["persons"])
         self.idx["anonymous_persons"] += int(w["persons"].anon.sum())
         q = w["quotes"].copy()
@@ -82,6 +88,21 @@ class TruthAccumulator:
         web = w["web"].action.value_counts()
         self.steps.update({k: int(v) for k, v in web.items()})
         self.steps["quote_web"] += int(w["quotes"].web.sum())
+
+    def merge(self, chunk: TruthAccumulator) -> None:
+        """Add the bookkeeping of the next chunk (its broken-row numbers shift by the rows
+        already written)."""
+        for name, c in chunk.files.items():
+            f = self._file(name, c["source"], c["kind"], c["format"])
+            for b in c["broken"]:
+                f["broken"].append({**b, "row": b["row"] + f["rows"]})
+            f["rows"] += c["rows"]
+            f["duplicates"] += c["duplicates"]
+        self.events.update(chunk.events)
+        self.idx.update(chunk.idx)
+        self.steps.update(chunk.steps)
+        for k, v in chunk.aggs.items():
+            self.aggs[k] += v
 
     def result(self) -> dict[str, Any]:
         spec = self.spec
@@ -227,26 +248,51 @@ class TruthAccumulator:
                     TOUCHPOINTS), "mean_score": 2.8, "median_duration_s": 840}}
 
 
-def _counts(a: np.ndarray) -> dict[str, int]:
-    v, c = np.unique(s(a), return_counts=True)
-    return dict(zip(v.tolist(), c.tolist(), strict=True))
+def _counts(a: pa.Array) -> dict[str, int]:
+    vc = pc.value_counts(a)
+    return dict(zip(vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True))
 
 
-def _components(pid: np.ndarray, m: np.ndarray) -> int:
-    """Connected components over identifiers co-occurring in a row (one node per pid x type)."""
+def _identity(pid: np.ndarray, m: np.ndarray) -> tuple[int, dict[str, int], int]:
+    """Persons appearing, persons per identifier type, and the connected components over
+    identifiers co-occurring in a row (one node per pid x type; persons never share a node).
+
+    Each person is reduced to the set of row masks it has (a 32-bit set over the 5-bit masks);
+    a person's component count depends on that set only, so it is computed once per distinct
+    set."""
     if not len(pid):
-        return 0
-    _, inv = np.unique(pid, return_inverse=True)
-    bits = np.array(list(ID_BITS.values()))
-    has = (m[:, None] & bits[None, :]) > 0
-    first = np.argmax(has, axis=1)
-    rows, cols = np.nonzero(has)
-    a = inv[rows] * 5 + first[rows]
-    b = inv[rows] * 5 + cols
-    nodes = np.unique(np.r_[a, b])
-    ai, bi = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
-    g = coo_matrix((np.ones(len(ai)), (ai, bi)), shape=(len(nodes), len(nodes)))
-    return int(connected_components(g, directed=False)[0])
+        return 0, dict.fromkeys(ID_BITS, 0), 0
+    lo = int(pid.min())
+    has = np.zeros((int(pid.max()) - lo + 1, 32), bool)
+    has[pid - lo, m & 31] = True
+    seen = has.any(axis=1)
+    has = has[seen]
+    per_id = {name: int(has[:, [x for x in range(32) if x & bit]].any(axis=1).sum())
+              for name, bit in ID_BITS.items()}
+    sets = np.packbits(has, axis=1, bitorder="little").view("<u4").ravel()
+    uniq, count = np.unique(sets, return_counts=True)
+    comps = np.array([_set_components(int(x)) for x in uniq], dtype=np.int64)
+    return int(seen.sum()), per_id, int((comps * count).sum())
+
+
+def _set_components(masks: int) -> int:
+    """Connected components among the identifier types of the row masks in the set ``masks``
+    (bit i set: some row has mask i); types joined when they share a row."""
+    parent = list(range(5))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    present = 0
+    for mk in range(1, 32):
+        if masks >> mk & 1:
+            present |= mk
+            bits = [i for i in range(5) if mk >> i & 1]
+            for b in bits[1:]:
+                parent[root(b)] = root(bits[0])
+    return len({root(i) for i in range(5) if present >> i & 1})
 
 
 def write_truth(out_dir: Path, truth: dict[str, Any]) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
+import pyarrow as pa
 import xlsxwriter
 
 FIXED_DATE = datetime(2026, 1, 1)
 
 
-def write_xlsx(path: Path, sheet: str, header: list[str], cols: list[np.ndarray]) -> None:
+def write_xlsx(path: Path, sheet: str, header: list[str], cols: list[pa.Array]) -> None:
     """Header in row 1, data from row 2; every cell is written as text exactly as given (so a
     planted spreadsheet formula stays text); '' cells stay empty."""
     options = {
@@ -24,7 +24,7 @@ def write_xlsx(path: Path, sheet: str, header: list[str], cols: list[np.ndarray]
         book.set_properties({"created": FIXED_DATE})
         worksheet = book.add_worksheet(sheet)
         worksheet.write_row(0, 0, header)
-        columns = [np.asarray(c).tolist() for c in cols]
+        columns = [c.to_pylist() for c in cols]
         for row, values in enumerate(zip(*columns, strict=True), start=1):
             for col, value in enumerate(values):
                 if value != "":

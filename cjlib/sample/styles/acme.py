@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..fmt import blank_where, cat, hms, money, pick, s, ts, zpad
+from ..fmt import Text, blank_where, cat, hms, money, pick, s, ts, where, zpad
 from ..render import FileStyle, Rendered
 from ..simulate import APP_EVENTS, TOUCHPOINTS  # noqa: F401  (vocabulary reference)
 from ..spec import SampleSpec
@@ -30,37 +31,37 @@ TOUCH_LABELS = ("Online quote", "Follow-up call", "Purchase", "Claim payout", "C
 NOTES = ("", "", "", "Prefers email, call after 5pm", "Spoke to spouse", "Renewal due; keen")
 
 
-def crm(pid: np.ndarray) -> np.ndarray:
+def crm(pid: np.ndarray) -> Text:
     return cat("AM", zpad(pid + 1, 7))
 
 
-def email(pid: np.ndarray) -> np.ndarray:
+def email(pid: np.ndarray) -> Text:
     return cat("driver", s(pid), "@example.", pick(pid % 3, ("com", "org", "net")))
 
 
-def cookie(pid: np.ndarray) -> np.ndarray:
+def cookie(pid: np.ndarray) -> Text:
     return cat("GA1.2.", s((pid * 2654435761 + 97) % 2**31), ".", s(1700000000 + pid))
 
 
-def policy(pid: np.ndarray) -> np.ndarray:
+def policy(pid: np.ndarray) -> Text:
     return cat("POL-", zpad(pid + 100000, 8))
 
 
-def quote_ref(pid: np.ndarray) -> np.ndarray:
+def quote_ref(pid: np.ndarray) -> Text:
     return cat("AMQ-", zpad(pid + 1, 8))
 
 
-def phone(pid: np.ndarray, salt: int) -> np.ndarray:
+def phone(pid: np.ndarray, salt: int) -> Text:
     """UK mobiles: '07700 900123' national, or '+44 7700 900123' for some rows."""
     d = (pid * 7919 + 12345) % 500_000_000
     lead = pick(d // 100_000_000, ("4", "5", "7", "8", "9"))
     a, b = zpad(d // 1_000_000 % 100, 2), zpad(d % 1_000_000, 6)
     nat = cat("07", lead, a, " ", b)
     intl = cat("+44 7", lead, a, " ", b)
-    return np.where(alt(pid, salt, 5), intl, nat).astype(nat.dtype)
+    return where(alt(pid, salt, 5), intl, nat)
 
 
-def _gbp(v: np.ndarray) -> np.ndarray:
+def _gbp(v: np.ndarray) -> Text:
     return money(v, "£", ",", ".", neg_inside=False)
 
 
@@ -71,7 +72,7 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
     seg_map = dict(zip(SEGMENTS, (x.name for x in spec.segments), strict=True))
     read_csv = {"format": "csv", "delimiter": ",", "encoding": "utf-8"}
 
-    def t(x: np.ndarray) -> np.ndarray:
+    def t(x: np.ndarray) -> Text:
         return ts(x, TS, tz)
 
     def contacts(w: dict[str, pd.DataFrame]) -> Rendered:
@@ -88,9 +89,9 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
         q = w["quotes"]
         p, web = q.pid.to_numpy(), q.web.to_numpy()
         em = email(p)
-        em = np.where(alt(p, 2, 25), np.strings.upper(em), em).astype(em.dtype)
+        em = where(alt(p, 2, 25), pc.utf8_upper(em), em)
         cols = {"QuoteRef": quote_ref(p), "QuoteDate": t(q.ts),
-                "Channel": np.where(web, s("Web"), s("Phone")),
+                "Channel": where(web, "Web", "Phone"),
                 "LeadSource": pick(q.source, SOURCES), "Premium": _gbp(q.premium),
                 "Email": blank_where(em, ~web), "CookieID": blank_where(cookie(p), ~web),
                 "CustomerRef": blank_where(crm(p), web), "Product": pick(q["product"],
@@ -102,19 +103,19 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
         c = w["calls"]
         p = c.pid.to_numpy()
         is_q = (c.case_kind == "quote").to_numpy()
-        ref = np.where(is_q, quote_ref(c.case.to_numpy()), cat("CMP-", zpad(c.case, 8)))
+        ref = where(is_q, quote_ref(c.case.to_numpy()), cat("CMP-", zpad(c.case, 8)))
         cols = {"CallID": cat("CL", zpad(seq(c), 11)), "CallStart": ts(c.ts, TS_CALL, tz),
                 "Direction": s(c.direction), "PhoneNumber": phone(p, 3),
-                "Reference": s(ref), "Duration": hms(c.duration_s),
+                "Reference": ref, "Duration": hms(c.duration_s),
                 "Outcome": s(c.outcome), "Reason": s(c.reason),
                 "Notes": pick(p % len(NOTES), NOTES)}
-        evn = np.where(c.direction == "OUT", s("followup_call"), s("inbound_call"))
-        return Rendered(cols, p, c.ts.to_numpy(), mask(phone=True), s(evn))
+        evn = where(c.direction == "OUT", "followup_call", "inbound_call")
+        return Rendered(cols, p, c.ts.to_numpy(), mask(phone=True), evn)
 
     def orders(w: dict[str, pd.DataFrame]) -> Rendered:
         o = w["orders"]
         p = o.pid.to_numpy()
-        qr = np.where(o.quote >= 0, quote_ref(p), s(""))
+        qr = where(o.quote >= 0, quote_ref(p), "")
         cols = {"OrderID": obj(cat("ORD-", zpad(o.order_no, 10))), "PolicyNo": obj(policy(p)),
                 "CustomerRef": obj(crm(p)), "OrderDate": o.ts.to_numpy().copy(),
                 "Amount": o.value.to_numpy().astype(float), "Product": obj(pick(
@@ -152,10 +153,10 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
         paid = (y.paid_ts >= 0).to_numpy()
         cols = {"ClaimRef": cat("CLM-", zpad(y.case, 8)), "PolicyNo": policy(p),
                 "RequestedDate": t(y.req_ts), "PaidDate": t(y.paid_ts),
-                "Amount": _gbp(y.amount), "Method": np.where(y.auto, s("BACS"), s("Cheque"))}
+                "Amount": _gbp(y.amount), "Method": where(y.auto, "BACS", "Cheque")}
         return Rendered(cols, p, y.req_ts.to_numpy(), mask(account_no=True),
                         ev(len(p), "payout_requested"),
-                        np.where(paid, s("payout_paid"), s("")))
+                        where(paid, "payout_paid", ""))
 
     def complaints(w: dict[str, pd.DataFrame]) -> Rendered:
         c = w["complaints"]
@@ -167,7 +168,7 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
                 "Description": pick(c.category, DESCRIPTIONS)}
         return Rendered(cols, p, c.opened.to_numpy(), mask(crm_id=True),
                         ev(len(p), "complaint_opened"),
-                        np.where(res, s("complaint_resolved"), s("")))
+                        where(res, "complaint_resolved", ""))
 
     def surveys(w: dict[str, pd.DataFrame]) -> Rendered:
         v = w["surveys"]
@@ -175,8 +176,7 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
         cols = {"ResponseID": cat("SR", zpad(seq(v), 11)), "SubmittedAt": t(v.ts),
                 "Email": blank_where(email(p), ~be), "CustomerRef": blank_where(crm(p), be),
                 "Touchpoint": pick(v.touchpoint, TOUCH_LABELS), "Score": s(v.score),
-                "Comment": np.where(v.score <= 4, s("Too long on hold, had to repeat myself"),
-                                    s(""))}
+                "Comment": where(v.score <= 4, "Too long on hold, had to repeat myself", "")}
         return Rendered(cols, p, v.ts.to_numpy(), mask(email=be, crm_id=~be), ev(len(p), "survey"))
 
     ts_f = {"format": TS}

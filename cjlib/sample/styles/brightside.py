@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..fmt import blank_where, cat, money, pick, s, ts, zpad
+from ..fmt import Text, blank_where, cat, money, pick, s, ts, where, zpad
 from ..render import FileStyle, Rendered
 from ..simulate import APP_EVENTS, TOUCHPOINTS
 from ..spec import SampleSpec
@@ -37,34 +37,34 @@ RESULT = {"answered": "beantwoord", "no_answer": "geen gehoor", "voicemail": "vo
 REASON = {"sales": "Verkoop", "followup": "Nabellen", "complaint": "Klacht"}
 
 
-def klantnr(pid: np.ndarray) -> np.ndarray:
+def klantnr(pid: np.ndarray) -> Text:
     return s(pid + 3_000_001)
 
 
-def email(pid: np.ndarray) -> np.ndarray:
+def email(pid: np.ndarray) -> Text:
     return cat("klant.", s(pid), "@example.", pick(pid % 3, ("net", "com", "org")))
 
 
-def cookie(pid: np.ndarray) -> np.ndarray:
+def cookie(pid: np.ndarray) -> Text:
     return cat("bs_", s((pid * 2246822519 + 13) % 2**32), "_", s(pid))
 
 
-def rekening(pid: np.ndarray) -> np.ndarray:
+def rekening(pid: np.ndarray) -> Text:
     return cat("BSR", zpad(pid + 1, 9))
 
 
-def offerte(pid: np.ndarray) -> np.ndarray:
+def offerte(pid: np.ndarray) -> Text:
     return cat("OF", zpad(pid + 1, 9))
 
 
-def phone(pid: np.ndarray, salt: int) -> np.ndarray:
+def phone(pid: np.ndarray, salt: int) -> Text:
     """Dutch mobiles: '06-12345678' national, or '+31 6 12345678' for some rows."""
     d = (pid * 7919 + 777) % 50_000_000
     body = cat(s(1 + d // 10_000_000), zpad(d % 10_000_000, 7))
-    return np.where(alt(pid, salt, 4), cat("+31 6 ", body), cat("06-", body)).astype(body.dtype)
+    return where(alt(pid, salt, 4), cat("+31 6 ", body), cat("06-", body))
 
 
-def _eur(v: np.ndarray) -> np.ndarray:
+def _eur(v: np.ndarray) -> Text:
     return money(v, "€ ", ".", ",", neg_inside=True)
 
 
@@ -77,7 +77,7 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
                 "thousands": "."}
     ts_f = {"format": TS}
 
-    def t(x: np.ndarray) -> np.ndarray:
+    def t(x: np.ndarray) -> Text:
         return ts(x, TS, tz)
 
     def contacts(w: dict[str, pd.DataFrame]) -> Rendered:
@@ -94,13 +94,13 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
         q = w["quotes"]
         p, web = q.pid.to_numpy(), q.web.to_numpy()
         em = email(p)
-        em = np.where(alt(p, 2, 30), cat(" ", em, " "), em).astype(em.dtype)
+        em = where(alt(p, 2, 30), cat(" ", em, " "), em)
         cols = {"OfferteNr": offerte(p), "Datum": t(q.ts),
-                "Kanaal": np.where(web, s("W"), s("T")), "Bron": pick(q.source, SOURCES),
+                "Kanaal": where(web, "W", "T"), "Bron": pick(q.source, SOURCES),
                 "Bedrag": _eur(q.premium), "Email": blank_where(em, ~web),
                 "CookieID": blank_where(cookie(p), ~web), "KlantNr": blank_where(klantnr(p), web),
                 "Product": pick(q["product"], spec.products),
-                "Groen": np.where(alt(p, 5, 2), s("J"), s("N"))}
+                "Groen": where(alt(p, 5, 2), "J", "N")}
         return Rendered(cols, p, q.ts.to_numpy(), mask(email=web, cookie_id=web, crm_id=~web),
                         ev(len(p), "quote"))
 
@@ -108,14 +108,14 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
         c = w["calls"]
         p = c.pid.to_numpy()
         is_q = (c.case_kind == "quote").to_numpy()
-        ref = np.where(is_q, offerte(c.case.to_numpy()), cat("KL", zpad(c.case, 9)))
+        ref = where(is_q, offerte(c.case.to_numpy()), cat("KL", zpad(c.case, 9)))
         cols = {"GesprekID": s(seq(c)), "Starttijd": t(c.ts),
-                "Richting": np.where(c.direction == "OUT", s("UIT"), s("IN")),
-                "Telefoonnummer": phone(p, 3), "Kenmerk": s(ref),
+                "Richting": where(c.direction == "OUT", "UIT", "IN"),
+                "Telefoonnummer": phone(p, 3), "Kenmerk": ref,
                 "Duur": s(c.duration_s), "Resultaat": s(c.outcome.map(RESULT)),
                 "Reden": s(c.reason.map(REASON)), "Notitie": pick(p % len(NOTES), NOTES)}
-        evn = np.where(c.direction == "OUT", s("followup_call"), s("inbound_call"))
-        return Rendered(cols, p, c.ts.to_numpy(), mask(phone=True), s(evn))
+        evn = where(c.direction == "OUT", "followup_call", "inbound_call")
+        return Rendered(cols, p, c.ts.to_numpy(), mask(phone=True), evn)
 
     def orders(w: dict[str, pd.DataFrame]) -> Rendered:
         o = w["orders"]
@@ -126,7 +126,7 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
                 "Bedrag": o.value.to_numpy().astype(float),
                 "Product": obj(pick(o["product"], spec.products)),
                 "Kanaal": obj(s(o.channel)), "Soort": obj(s(kind)),
-                "OfferteNr": obj(np.where(o.quote >= 0, offerte(p), s("")))}
+                "OfferteNr": obj(where(o.quote >= 0, offerte(p), ""))}
         return Rendered(cols, p, o.ts.to_numpy(), mask(account_no=True, crm_id=True),
                         ev(len(p), "purchase"))
 
@@ -158,10 +158,10 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
         paid = (y.paid_ts >= 0).to_numpy()
         cols = {"Kenmerk": cat("TB", zpad(y.case, 9)), "Rekeningnummer": rekening(p),
                 "Aangevraagd": t(y.req_ts), "Uitbetaald": t(y.paid_ts),
-                "Bedrag": _eur(y.amount), "Automatisch": np.where(y.auto, s("J"), s("N"))}
+                "Bedrag": _eur(y.amount), "Automatisch": where(y.auto, "J", "N")}
         return Rendered(cols, p, y.req_ts.to_numpy(), mask(account_no=True),
                         ev(len(p), "payout_requested"),
-                        np.where(paid, s("payout_paid"), s("")))
+                        where(paid, "payout_paid", ""))
 
     def complaints(w: dict[str, pd.DataFrame]) -> Rendered:
         c = w["complaints"]
@@ -173,7 +173,7 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
                 "Omschrijving": pick(c.category, DESCRIPTIONS)}
         return Rendered(cols, p, c.opened.to_numpy(), mask(crm_id=True),
                         ev(len(p), "complaint_opened"),
-                        np.where(res, s("complaint_resolved"), s("")))
+                        where(res, "complaint_resolved", ""))
 
     def surveys(w: dict[str, pd.DataFrame]) -> Rendered:
         v = w["surveys"]
@@ -181,8 +181,7 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
         cols = {"EnqueteID": s(seq(v)), "Datum": t(v.ts),
                 "Email": blank_where(email(p), ~be), "KlantNr": blank_where(klantnr(p), be),
                 "Contactmoment": pick(v.touchpoint, TOUCH_LABELS), "Score": s(v.score),
-                "Toelichting": np.where(v.score <= 4, s("Te lang in de wacht, geen reactie"),
-                                        s(""))}
+                "Toelichting": where(v.score <= 4, "Te lang in de wacht, geen reactie", "")}
         return Rendered(cols, p, v.ts.to_numpy(), mask(email=be, crm_id=~be), ev(len(p), "survey"))
 
     def app(w: dict[str, pd.DataFrame]) -> Rendered:
@@ -190,7 +189,7 @@ def styles(spec: SampleSpec, xlsx: bool) -> list[FileStyle]:
         p = a.pid.to_numpy()
         cols = {"timestamp": ts(a.ts, ISO_OFF, tz), "rekeningnummer": rekening(p),
                 "event": pick(a.event, APP_LABELS),
-                "platform": np.where(alt(p, 7, 2), s("ios"), s("android"))}
+                "platform": where(alt(p, 7, 2), "ios", "android")}
         return Rendered(cols, p, a.ts.to_numpy(), mask(account_no=True),
                         pick(a.event, APP_EVENTS))
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from ..fmt import S, s
+from ..fmt import STR, const, s
 from ..render import ID_BITS
 
 
-def ev(n: int, name: str) -> np.ndarray:
+def ev(n: int, name: str) -> pa.Array:
     """A constant event-name column."""
-    return np.full(n, name, dtype=S)
+    return const(n, name)
 
 
 def seq(df: pd.DataFrame) -> np.ndarray:
@@ -32,8 +34,7 @@ def alt(pid: np.ndarray, salt: int, every: int) -> np.ndarray:
     return ((pid * 2654435761 + salt * 40503) >> 5) % every == 0
 
 
-def obj(a: np.ndarray) -> np.ndarray:
-    """Strings with '' as None (object array for Parquet)."""
-    a = s(a).astype(object)
-    a[a == ""] = None
-    return a
+def obj(a: pa.Array | np.ndarray) -> pa.Array:
+    """Strings with '' as null (for Parquet)."""
+    a = s(a)
+    return pc.if_else(pc.equal(a, ""), pa.scalar(None, STR), a)
