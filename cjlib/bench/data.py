@@ -25,6 +25,7 @@ from cjlib.bench.sizes import Size
 from cjlib.db import connect, quote_literal, scalar
 
 CLIENT = "acme-motor"
+GENERATED_FILE = "generated.json"  # how long the cached sample took to make
 PEER_COLUMNS = ("event_id", "customer_id", "ts", "event", "case_id", "channel", "source", "value")
 Log = Callable[[str], None]
 
@@ -130,8 +131,18 @@ def ensure_sample(ds: Dataset, size: Size, log: Log) -> float | None:
                  workers=workers)
     seconds = time.perf_counter() - started
     ds.stamp.write_text(json.dumps(_wanted_stamp(size), indent=2) + "\n", encoding="utf-8")
+    (ds.root / GENERATED_FILE).write_text(
+        json.dumps({"seconds": round(seconds, 1), "workers": workers}) + "\n", encoding="utf-8")
     log(f"[{size.name}] generated in {seconds:.0f} s")
     return seconds
+
+
+def generation_seconds(ds: Dataset) -> float | None:
+    """How long generating the cached sample took when it was made (None: not recorded)."""
+    path = ds.root / GENERATED_FILE
+    if not path.is_file():
+        return None
+    return float(json.loads(path.read_text(encoding="utf-8"))["seconds"])
 
 
 def warehouse_is_current(ds: Dataset) -> bool:

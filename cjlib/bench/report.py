@@ -5,7 +5,7 @@ only: every number in it was measured by the run."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cjlib.bench.measure import Measurement
 from cjlib.bench.registry import ANALYSES, ENTRIES, PEERS, analyses
@@ -87,7 +87,7 @@ def _data(run: BenchRun) -> str:
         d = run.datasets.get(size)
         if not d:
             continue
-        gen = "cached" if d.get("generation_s") is None else f"{d['generation_s']:.0f} s"
+        gen = _generation(d)
         rows.append(
             f"| {size} | {d['customers']:,} | {d['events']:,} | {d['raw_rows']:,} | "
             f"{d['raw_bytes'] / MIB:,.0f} MiB | {d['warehouse_bytes'] / MIB:,.0f} MiB | "
@@ -291,3 +291,12 @@ def _semantics(run: BenchRun) -> str:
                 lines.append(f"- {engine}: {entry.semantics}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _generation(dataset: dict[str, Any]) -> str:
+    """Seconds spent generating the sample in this run, or when the cached one was made."""
+    if dataset.get("generation_s") is not None:
+        return f"{dataset['generation_s']:.0f} s"
+    if dataset.get("generation_cached_s") is not None:
+        return f"cached (made in {dataset['generation_cached_s']:.0f} s)"
+    return "cached"

@@ -93,7 +93,8 @@ def run_bench(
         if any(a.name == "ingest" for a in selected):
             data.prepare_scratch(ds)
         info: dict[str, Any] = {"customers_simulated": size.customers,
-                                "generation_s": generated}
+                                "generation_s": generated,
+                                "generation_cached_s": data.generation_seconds(ds)}
         for item in selected:
             if item.name == "ingest":
                 _measure_analysis(run, item.name, ds, size, engines, isolate, max_rss, logs, log)
