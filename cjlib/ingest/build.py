@@ -22,13 +22,16 @@ from tqdm.auto import tqdm
 from cjlib import __version__
 from cjlib.config.schema import IDENTIFIERS, KIND_DEFAULTS, ClientConfig, SourceConfig, parse_window
 from cjlib.config.workspace import Workspace
-from cjlib.db import connect, execute, load_sql, query, quote_ident, scalar
+from cjlib.db import connect, execute, load_sql, quote_ident
 from cjlib.errors import ConfigError, InputError
 from cjlib.ingest.compile import Compiled, compile_parse, mapped_columns
 from cjlib.ingest.readers import RawFile, read_file
 from cjlib.ingest.report import IngestReport
+from cjlib.ingest.stitch import row_customers, stitch
 
 SQL = "cjlib.ingest.sql"
+BUILD_MEMORY_LIMIT = "3GB"  # DuckDB's buffer pool; the process peaked at ~3.1 GiB RSS at 10M
+BUILD_TEMP_LIMIT = "20GB"  # spilled data; past this the build fails rather than fill the disk
 STAGED_FIELDS = (
     "event", "ts", "channel", "source", "case_id", "value", "cost", "duration_s", "outcome",
     "score", "segment", "region",
@@ -103,23 +106,78 @@ def _run_pipeline(
     *,
     progress: bool,
 ) -> IngestReport:
+    _configure(con)
     con.execute(load_sql(SQL, "macros"))
     con.execute(load_sql(SQL, "schema"))
     limit = datetime.now(UTC).replace(tzinfo=None) + timedelta(
         seconds=parse_window(config.max_future)
     )
     files = source_files(ws, config)
+    feed_names = sorted(source.name for source in config.sources)
+    con.executemany(
+        "INSERT INTO stg_files VALUES (?, ?, ?, ?)",
+        [(f.file_id, f.source.name, f.source.kind, f.relative) for f in files],
+    )
     by_source: dict[str, list[SourceFile]] = {}
     for item in files:
         by_source.setdefault(item.source.name, []).append(item)
     bar = tqdm(total=len(files), desc="ingest", unit="file", disable=None if progress else True)
+    counts: list[FileCounts] = []
     for source in config.sources:
-        _stage_source(con, config, source, by_source[source.name], salt, limit.isoformat(), bar)
+        counts += _stage_source(con, config, source, by_source[source.name], limit.isoformat(), bar)
     bar.close()
-    _stitch(con)
-    for statement in ("customers_map", "final_tables"):
-        con.execute(load_sql(SQL, statement))
+    _log_files(con, files, counts)
+    _run_script(con, "stitch_nodes", {"salt": salt})
+    _run_script(con, "row_ids")
+    components = stitch(con)
+    _run_script(con, "customers_map")
+    row_customers(con, components)
+    del components
+    id_types = sorted(IDENTIFIERS)
+    params = {
+        "feeds": [f.source.name for f in files],
+        "kinds": [f.source.kind for f in files],
+        "names": [f.relative for f in files],
+        "feed_nos": [feed_names.index(f.source.name) for f in files],
+        "feed_names": feed_names,
+        "last_feed": len(feed_names) - 1,
+        "id_types": id_types,
+        "last_type": len(id_types) - 1,
+        "phase_events": list(dict(config.phases).keys()),
+        "phase_values": list(dict(config.phases).values()),
+        "default_phases": [f.source.phase or KIND_DEFAULTS[f.source.kind][2] for f in files],
+    }
+    for script in ("final_tables", "events", "customers"):
+        _run_script(con, script, params)
     return IngestReport.from_connection(con, config.client)
+
+
+def _run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+    """Run the statements of sql/`name`.sql one by one (DuckDB binds parameters per statement);
+    statements end with a semicolon at the end of a line."""
+    for statement in load_sql(SQL, name).split(";\n"):
+        lines = [line.strip() for line in statement.splitlines()]
+        if any(line and not line.startswith("--") for line in lines):
+            execute(con, statement, params)
+
+
+def _configure(con: duckdb.DuckDBPyConnection) -> None:
+    """Build settings: DuckDB's memory below the 4 GiB the build may use (it spills the rest to
+    its temp directory, itself bounded; numpy's stitching arrays and Python come on top).
+    Insertion order stays preserved: CSV rows are numbered by `rowid`."""
+    con.execute(f"SET memory_limit = '{BUILD_MEMORY_LIMIT}'")
+    con.execute(f"SET max_temp_directory_size = '{BUILD_TEMP_LIMIT}'")
+
+
+@dataclass(frozen=True)
+class FileCounts:
+    """rows read = accepted + rejected + duplicates, for one file."""
+
+    file_id: int
+    parsed: int
+    duplicates: int
+    rejected: int
+    broken: int
 
 
 def _stage_source(
@@ -127,10 +185,9 @@ def _stage_source(
     config: ClientConfig,
     source: SourceConfig,
     files: list[SourceFile],
-    salt: str,
     limit: str,
     bar: tqdm,
-) -> None:
+) -> list[FileCounts]:
     """Read, deduplicate, parse and stage one source's files."""
     raws: list[RawFile] = []
     needed = mapped_columns(source)
@@ -138,45 +195,72 @@ def _stage_source(
         bar.set_postfix_str(item.relative)
         raw = read_file(con, item.path, source.read, f"raw_{item.file_id}")
         _require_columns(raw, needed, source)
-        con.execute(
-            f"ALTER TABLE {quote_ident(raw.table)} ADD COLUMN _file INTEGER DEFAULT {item.file_id}"
-        )
         raws.append(raw)
         bar.update(1)
     columns = list(dict.fromkeys(c for raw in raws for c in raw.columns))
-    table = f"src_{source.name}"
-    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {quote_ident(r.table)}" for r in raws)
-    partition = ", ".join(quote_ident(c) for c in columns) or "_file"
+    src, dup, unique = (f"{prefix}_{source.name}" for prefix in ("src", "dup", "unique"))
+    parsed = f"parsed_{source.name}"
+    union = " UNION ALL BY NAME ".join(
+        raw.select(item.file_id) for item, raw in zip(files, raws, strict=True)
+    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(src)} AS {union}")
+    _find_duplicates(con, src, dup, columns)
     con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS
-        SELECT *, row_number() OVER (PARTITION BY {partition} ORDER BY _file, _row) > 1 AS _dup
-        FROM ({union})
-        """
+        f"CREATE OR REPLACE TEMP VIEW {quote_ident(unique)} AS SELECT * FROM {quote_ident(src)} "
+        f"ANTI JOIN {quote_ident(dup)} USING (_file, _row)"
     )
-    for raw in raws:
-        con.execute(f"DROP TABLE {quote_ident(raw.table)}")
-    compiled = compile_parse(
-        config,
-        source,
-        f"{table}_unique",
-        f"parsed_{source.name}",
-        salt=salt,
-        now_utc=limit,
-        file_columns=columns,
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {quote_ident(table + '_unique')} AS "
-        f"SELECT * FROM {quote_ident(table)} WHERE NOT _dup"
-    )
+    compiled = compile_parse(config, source, unique, parsed, now_utc=limit, file_columns=columns)
     execute(con, compiled.sql, compiled.params)
     _stage_rejects(con, source, files, raws, columns)
-    _stage_events(con, config, source, files, compiled)
+    for statement in (f"DROP VIEW {quote_ident(unique)}", f"DROP VIEW {quote_ident(src)}"):
+        con.execute(statement)
+    for raw in raws:
+        con.execute(f"DROP TABLE {quote_ident(raw.table)}")
+    _stage_events(con, source, compiled)
     _stage_ids(con, source, compiled)
-    _log_files(con, source, files, raws)
-    for suffix in ("", "_unique"):
-        con.execute(f"DROP TABLE {quote_ident(table + suffix)}")
-    con.execute(f"DROP TABLE {quote_ident('parsed_' + source.name)}")
+    tallies = {
+        file_id: (dups, rejected)
+        for file_id, dups, rejected in con.execute(
+            f"""
+            SELECT _file, sum(dups)::BIGINT, sum(rejected)::BIGINT FROM (
+                SELECT _file, count(*) AS dups, 0 AS rejected FROM {quote_ident(dup)} GROUP BY _file
+                UNION ALL
+                SELECT _file, 0, count(*) FROM {quote_ident(parsed)}
+                WHERE _rej_code IS NOT NULL GROUP BY _file
+            ) GROUP BY _file
+            """
+        ).fetchall()
+    }
+    con.execute(f"DROP TABLE {quote_ident(parsed)}")
+    con.execute(f"DROP TABLE {quote_ident(dup)}")
+    return [
+        FileCounts(item.file_id, raw.rows, *tallies.get(item.file_id, (0, 0)), len(raw.broken))
+        for item, raw in zip(files, raws, strict=True)
+    ]
+
+
+def _find_duplicates(
+    con: duckdb.DuckDBPyConnection, src: str, dup: str, columns: list[str]
+) -> None:
+    """(_file, _row) of every exact repeat of an earlier row (same text in every column).
+
+    Rows are compared in full only where their hash is shared, so the window that orders the
+    repeats covers a few rows rather than every row of the source.
+    """
+    cols = ", ".join(quote_ident(c) for c in columns) or "_file"
+    t = quote_ident(src)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {quote_ident(dup)} AS
+        SELECT _file, _row FROM (
+            SELECT _file, _row,
+                   row_number() OVER (PARTITION BY {cols} ORDER BY _file, _row) AS _n
+            FROM {t}
+            WHERE hash({cols}) IN (SELECT hash({cols}) FROM {t} GROUP BY 1 HAVING count(*) > 1)
+        )
+        WHERE _n > 1
+        """
+    )
 
 
 def _require_columns(raw: RawFile, needed: list[str], source: SourceConfig) -> None:
@@ -223,7 +307,7 @@ def _stage_rejects(
                cj_mask(p._rej_value), p._rej_code, p._rej_reason,
                cj_mask(CAST({raw_json} AS VARCHAR))
         FROM {quote_ident("parsed_" + source.name)} p
-        JOIN {quote_ident("src_" + source.name + "_unique")} s USING (_file, _row)
+        JOIN {quote_ident("src_" + source.name)} s USING (_file, _row)
         WHERE p._rej_code IS NOT NULL
         ORDER BY p._file, p._row
         """,
@@ -238,16 +322,11 @@ def _stage_rejects(
         con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?, ?, cj_mask(?))", broken)
 
 
-def _stage_events(
-    con: duckdb.DuckDBPyConnection,
-    config: ClientConfig,
-    source: SourceConfig,
-    files: list[SourceFile],
-    compiled: Compiled,
-) -> None:
-    """One staged event per accepted row, or one per `events:` entry that happened."""
+def _stage_events(con: duckdb.DuckDBPyConnection, source: SourceConfig, compiled: Compiled) -> None:
+    """One staged event per accepted row, or one per `events:` entry that happened. The file's
+    feed, kind and name, and the phase, are derived when the events are written."""
     targets = {item.target for item in compiled.items}
-    default_event, default_channel, default_phase = KIND_DEFAULTS[source.kind]
+    default_event, default_channel, _ = KIND_DEFAULTS[source.kind]
     attrs = [t for t in targets if t.startswith("attr__")]
     attrs_sql = (
         "json_object("
@@ -256,16 +335,7 @@ def _stage_events(
         if attrs
         else "NULL::JSON"
     )
-    phases = dict(config.phases)
-    params = {
-        "feed": source.name,
-        "kind": source.kind,
-        "ids": [f.file_id for f in files],
-        "names": [f.relative for f in files],
-        "phase_events": list(phases.keys()),
-        "phase_values": list(phases.values()),
-        "default_phase": source.phase or default_phase,
-    }
+    params: dict = {}
 
     def column(name: str, fallback: str = "NULL") -> str:
         return quote_ident(name) if name in targets else fallback
@@ -294,104 +364,87 @@ def _stage_events(
             channel_sql = column(f"channel__{index}", column("channel", "$default_channel"))
         params["default_channel"] = default_channel
         event_expr = f"CAST({event_sql} AS VARCHAR)"
+        event_id = f"(((CAST(_file AS BIGINT) << 32) | _row) << 4) | {index}"
+        parsed = quote_ident("parsed_" + source.name)
         execute(
             con,
             f"""
             INSERT INTO stg_events
-            SELECT (CAST(_file AS BIGINT) << 32) | _row, $feed, $kind,
-                   $names[list_position($ids, _file)], _row, {index},
+            SELECT {event_id},
                    {event_expr}, {ts_sql}, {channel_sql}, {column("source")}, {column("case_id")},
                    {value_sql}, {column("cost")}, {column("duration_s")}, {outcome_sql},
-                   {column("score")}, {column("segment")}, {column("region")}, {attrs_sql},
-                   coalesce($phase_values[list_position($phase_events, {event_expr})],
-                            $default_phase)
-            FROM {quote_ident("parsed_" + source.name)}
+                   {column("score")}, {attrs_sql}
+            FROM {parsed}
             WHERE _rej_code IS NULL AND {ts_sql} IS NOT NULL
             """,
             params,
         )
+        profile = [column(name) for name in ("segment", "region") if name in targets]
+        if profile:
+            con.execute(
+                f"""
+                INSERT INTO stg_profile
+                SELECT {event_id}, {ts_sql}, {column("segment")}, {column("region")}
+                FROM {parsed}
+                WHERE _rej_code IS NULL AND {ts_sql} IS NOT NULL
+                  AND ({" OR ".join(f"{c} IS NOT NULL" for c in profile)})
+                """
+            )
 
 
 def _stage_ids(con: duckdb.DuckDBPyConnection, source: SourceConfig, compiled: Compiled) -> None:
-    """Each accepted row's hashed identifiers (the edges of the stitching graph)."""
-    present = [i for i in IDENTIFIERS if i in {item.target for item in compiled.items}]
+    """Each accepted row's normalised identifiers (the edges of the stitching graph), with the
+    time of the row's first event (NULL when it has none)."""
+    targets = {item.target for item in compiled.items}
+    present = [i for i in IDENTIFIERS if i in targets]
+    times = list(
+        dict.fromkeys(
+            quote_ident(f"ts__{index}") if f"ts__{index}" in targets else "ts"
+            for index in range(len(source.events or [None]))
+        )
+        if source.events
+        else ["ts"]
+    )
+    first_ts = times[0] if len(times) == 1 else f"least({', '.join(times)})"
     for id_type in present:
         con.execute(
             f"""
             INSERT INTO stg_ids
-            SELECT (CAST(_file AS BIGINT) << 32) | _row, $feed, $id_type, {quote_ident(id_type)}
+            SELECT (CAST(_file AS BIGINT) << 32) | _row, $id_type, {quote_ident(id_type)},
+                   {first_ts}
             FROM {quote_ident("parsed_" + source.name)}
             WHERE _rej_code IS NULL AND {quote_ident(id_type)} IS NOT NULL
             """,
-            {"feed": source.name, "id_type": id_type},
+            {"id_type": id_type},
         )
 
 
 def _log_files(
-    con: duckdb.DuckDBPyConnection,
-    source: SourceConfig,
-    files: list[SourceFile],
-    raws: list[RawFile],
+    con: duckdb.DuckDBPyConnection, files: list[SourceFile], counts: list[FileCounts]
 ) -> None:
-    """rows read = accepted + rejected + duplicates, per file."""
-    counts = query(
-        con,
-        f"""
-        SELECT s._file,
-               count(*) AS parsed_rows,
-               count(*) FILTER (WHERE s._dup) AS duplicates,
-               count(*) FILTER (WHERE p._rej_code IS NOT NULL) AS rejected
-        FROM {quote_ident("src_" + source.name)} s
-        LEFT JOIN {quote_ident("parsed_" + source.name)} p USING (_file, _row)
-        GROUP BY s._file
-        """,
-    ).set_index("_file")
-    events = query(
-        con,
-        "SELECT source_file, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts "
-        "FROM stg_events WHERE feed = $feed GROUP BY source_file",
-        {"feed": source.name},
-    ).set_index("source_file")
-    for item, raw in zip(files, raws, strict=True):
-        parsed = int(counts["parsed_rows"].get(item.file_id, 0))
-        duplicates = int(counts["duplicates"].get(item.file_id, 0))
-        rejected = int(counts["rejected"].get(item.file_id, 0)) + len(raw.broken)
-        rows_read = parsed + len(raw.broken)
-        ev = events.loc[item.relative] if item.relative in events.index else None
-        con.execute(
-            "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                source.name,
-                source.kind,
-                item.relative,
+    """One ingest_log row per file, in mapping order; its events counted in one pass."""
+    rows = []
+    for item, c in zip(files, counts, strict=True):
+        rejected = c.rejected + c.broken
+        rows_read = c.parsed + c.broken
+        rows.append(
+            (
+                item.file_id,
                 _sha256(item.path),
                 item.path.stat().st_size,
                 rows_read,
-                rows_read - rejected - duplicates,
+                rows_read - rejected - c.duplicates,
                 rejected,
-                duplicates,
-                0 if ev is None else int(ev["n"]),
-                None if ev is None else ev["first_ts"],
-                None if ev is None else ev["last_ts"],
-            ],
+                c.duplicates,
+            )
         )
-
-
-def _stitch(con: duckdb.DuckDBPyConnection, max_rounds: int = 64) -> int:
-    """Connected components of the identifier graph; returns the number of rounds."""
-    con.execute(load_sql(SQL, "stitch_nodes"))
-    step = load_sql(SQL, "stitch_step")
-    for round_no in range(1, max_rounds + 1):
-        con.execute(step)
-        changed = scalar(
-            con,
-            "SELECT count(*) FROM stitch_next n JOIN stitch_labels l USING (node) "
-            "WHERE n.label <> l.label",
-        )
-        con.execute("CREATE OR REPLACE TEMP TABLE stitch_labels AS SELECT * FROM stitch_next")
-        if changed == 0:
-            return round_no
-    raise RuntimeError(f"identity stitching did not converge in {max_rounds} rounds")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stg_log (file_id INTEGER, sha256 VARCHAR, bytes BIGINT, "
+        "rows_read BIGINT, accepted BIGINT, rejected BIGINT, duplicates BIGINT)"
+    )
+    con.executemany("INSERT INTO stg_log VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute(load_sql(SQL, "ingest_log"))
+    con.execute("DROP TABLE stg_log")
 
 
 def _write_meta(con: duckdb.DuckDBPyConnection, config: ClientConfig, report: IngestReport) -> None:

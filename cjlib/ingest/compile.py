@@ -1,10 +1,11 @@
 """The mapping compiler: one source's mapping -> one SQL statement that parses its raw rows.
 
 For a source it produces `CREATE TEMP TABLE parsed AS ...` over the deduplicated raw rows, giving
-one typed column per mapped field (identifiers already normalised and hashed) plus the first
-problem of each row (`_rej_column`, `_rej_value`, `_rej_code`, `_rej_reason`; NULL when the row is
-usable). Names enter SQL only through `quote_ident`, values only as bound parameters; the parsing
-itself lives in the macros of sql/macros.sql.
+one typed column per mapped field (identifiers normalised; the build hashes each distinct value
+once, not every occurrence) plus the first problem of each row (`_rej_column`, `_rej_value`,
+`_rej_code`, `_rej_reason`; NULL when the row is usable). Names enter SQL only through
+`quote_ident`, values only as bound parameters; the parsing itself lives in the macros of
+sql/macros.sql.
 """
 
 from __future__ import annotations
@@ -114,7 +115,6 @@ def compile_parse(
     raw_table: str,
     out_table: str,
     *,
-    salt: str,
     now_utc: str,
     file_columns: list[str],
 ) -> Compiled:
@@ -124,23 +124,34 @@ def compile_parse(
     opts = source.read
     source_tz = params.bind(opts.tz or config.timezone)
     nulls = params.bind(list(config.null_values))
-    salt_param = params.bind(salt)
     country = country_info(config.country)
-    ctx = _Context(params, opts, source_tz, salt_param, country.calling_code, country.trunk_prefix)
+    ctx = _Context(
+        params,
+        opts,
+        source_tz,
+        opts.tz or config.timezone,
+        country.calling_code,
+        country.trunk_prefix,
+    )
 
+    # Each mapped column is trimmed once (t0, t1, ...), however many items read it.
+    trimmed = {
+        c: f"t{n}"
+        for n, c in enumerate(dict.fromkeys(i.spec.column for i in items if i.spec.column))
+    }
     cleaned, parsed, outputs, checks = [], [], [], []
+    prepared: tuple[list[str], list[str]] = ([], [])  # intermediate values, in two steps
     for i, item in enumerate(items):
         raw = f"v{i}"
         if item.spec.column is not None:
-            column = quote_ident(item.spec.column)
-            cleaned.append(
-                f"CASE WHEN list_contains({nulls}, trim({column})) THEN NULL "
-                f"ELSE trim({column}) END AS {raw}"
-            )
+            t = trimmed[item.spec.column]
+            cleaned.append(f"CASE WHEN list_contains({nulls}, {t}) THEN NULL ELSE {t} END AS {raw}")
         else:
             cleaned.append(f"CAST({params.bind(str(item.spec.value))} AS VARCHAR) AS {raw}")
         value = _mapped(raw, item.spec, params)
-        parsed.append(f"{_parse(value, item, ctx)} AS p{i}")
+        parsed.append(f"{_parse(value, item, ctx, i)} AS p{i}")
+        for stage, aux in zip(prepared, _prepare(value, item, ctx, i), strict=True):
+            stage.extend(aux)
         outputs.append(f"p{i} AS {quote_ident(item.target)}")
         checks.extend(_checks(i, item, ctx, now_utc))
 
@@ -159,13 +170,20 @@ def compile_parse(
         )
     first_problem, problem = _first_problem(checks, params)
     keep = ", ".join(["_file", "_row", *[quote_ident(c) for c in file_columns]])
+    trims = [f"cj_trim({quote_ident(c)}) AS {t}" for c, t in trimmed.items()]
     sql = f"""
         CREATE OR REPLACE TEMP TABLE {quote_ident(out_table)} AS
-        WITH cleaned AS (
-            SELECT _file, _row, {", ".join(cleaned) or "NULL AS v_none"}
+        WITH trimmed AS (
+            SELECT _file, _row, {", ".join(trims) or "NULL AS t_none"}
             FROM (SELECT {keep} FROM {quote_ident(raw_table)})
+        ), cleaned AS (
+            SELECT _file, _row, {", ".join(cleaned) or "NULL AS v_none"} FROM trimmed
+        ), prepared1 AS (
+            SELECT *, {", ".join(prepared[0]) or "NULL AS a_none"} FROM cleaned
+        ), prepared2 AS (
+            SELECT *, {", ".join(prepared[1]) or "NULL AS b_none"} FROM prepared1
         ), parsed AS (
-            SELECT *, {", ".join(parsed) or "NULL AS p_none"} FROM cleaned
+            SELECT *, {", ".join(parsed) or "NULL AS p_none"} FROM prepared2
         ), checked AS (
             SELECT *, {first_problem} FROM parsed
         )
@@ -179,8 +197,8 @@ def compile_parse(
 class _Context:
     params: Params
     opts: ReadOptions
-    tz: str
-    salt: str
+    tz: str  # the bound parameter
+    tz_name: str
     calling_code: str
     trunk_prefix: str
 
@@ -198,26 +216,44 @@ def _mapped(raw: str, spec: FieldSpec, params: Params) -> str:
     )
 
 
-def _parse(value: str, item: Item, ctx: _Context) -> str:
-    """The typed value of `value` (text) according to the item's type."""
+def _trim(value: str, item: Item) -> str:
+    """trim(value), or the value itself when it is a column value (trimmed when cleaned)."""
+    return value if item.spec.column is not None and not item.spec.map else f"trim({value})"
+
+
+def _prepare(value: str, item: Item, ctx: _Context, i: int) -> tuple[list[str], list[str]]:
+    """Intermediate values the parse of item i reads more than once (as a{i}, then b{i}), so
+    they are computed once per row rather than wherever a macro names them."""
+    p = ctx.params
+    if item.type == "email":
+        return [f"lower({_trim(value, item)}) AS a{i}"], []
+    if item.type == "phone":
+        cc, trunk = p.bind(ctx.calling_code), p.bind(ctx.trunk_prefix)
+        digits = f"cj_phone_digits({value}) AS a{i}"
+        return [digits], [f"cj_phone_e164(a{i}, {cc}, {trunk}) AS b{i}"]
+    if item.type == "money":
+        return [f"cj_money_core({value}) AS a{i}"], []
+    return [], []
+
+
+def _parse(value: str, item: Item, ctx: _Context, i: int) -> str:
+    """The typed value of `value` (text) according to the item's type (a{i} and b{i} are the
+    item's intermediate values from `_prepare`)."""
     p, opts = ctx.params, ctx.opts
     kind = item.type
     if kind == "text":
         return value
+    # Identifiers come out normalised, not yet hashed: NULL exactly when the hash would be.
     if kind == "email":
-        return f"cj_hash({ctx.salt}, 'email', cj_email({value}))"
+        return f"cj_email_of(a{i})"
     if kind == "phone":
-        cc, trunk = p.bind(ctx.calling_code), p.bind(ctx.trunk_prefix)
-        return f"cj_hash({ctx.salt}, 'phone', cj_phone({value}, {cc}, {trunk}))"
+        return f"cj_phone_of({value}, b{i})"
     if kind in ("crm_id", "cookie_id", "account_no"):
-        return f"cj_hash({ctx.salt}, '{kind}', nullif(trim({value}), ''))"
+        return f"nullif({_trim(value, item)}, '')"
     if kind in ("timestamp", "date"):
-        tz = p.bind(item.spec.tz) if item.spec.tz else ctx.tz
-        fmt = item.spec.format or ("%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S")
-        macro = "cj_timestamp_offset" if "%z" in fmt or "%Z" in fmt else "cj_timestamp"
-        return f"{macro}({value}, {p.bind(fmt)}, {tz})"
+        return _timestamp(value, item, ctx)
     if kind == "money":
-        return f"cj_money({value}, {p.bind(opts.decimal)}, {p.bind(opts.thousands)})"
+        return f"cj_money_of_core(a{i}, {p.bind(opts.decimal)}, {p.bind(opts.thousands)})"
     if kind == "number":
         return f"cj_number({value}, {p.bind(opts.decimal)}, {p.bind(opts.thousands)})"
     if kind == "int":
@@ -229,6 +265,31 @@ def _parse(value: str, item: Item, ctx: _Context) -> str:
     if kind == "duration":
         return f"cj_duration({value})"
     raise ValueError(f"unknown type {kind!r}")
+
+
+def _timestamp(value: str, item: Item, ctx: _Context) -> str:
+    """The UTC timestamp of `value`: the mapping's strptime format, else ISO 8601 (cj_timestamp).
+
+    Two shortcuts that give the same values: a format without any `%` directive (such as 'auto')
+    can only match text containing its longest literal run, so strptime, slow when it fails, runs
+    only on such text; and local time in 'UTC' needs no conversion.
+    """
+    p, kind = ctx.params, item.type
+    fmt = item.spec.format or ("%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S")
+    tz_name = item.spec.tz or ctx.tz_name
+    tz = p.bind(item.spec.tz) if item.spec.tz else ctx.tz
+    offset = "%z" in fmt or "%Z" in fmt
+    strptime = f"try_strptime({value}, {p.bind(fmt)})"
+    token = max(fmt.split(), key=len, default="")
+    if "%" not in fmt and token:
+        strptime = f"CASE WHEN contains({value}, {p.bind(token)}) THEN {strptime} END"
+    if offset:
+        local = f"timezone('UTC', {strptime})"
+    elif tz_name == "UTC":
+        local = strptime
+    else:
+        local = f"cj_local_to_utc({strptime}, {tz})"
+    return f"coalesce({local}, cj_iso_utc({value}, {tz}))"
 
 
 def _expected(item: Item, ctx: _Context) -> tuple[str, str]:

@@ -1,9 +1,12 @@
 """Read one raw export into a DuckDB temp table of text columns, with the row number a person sees.
 
-Every reader produces the same shape: a temp table holding the file's columns as VARCHAR plus
-`_row` (CSV/XLSX: the line or sheet row, header = 1; JSONL: the line; Parquet: the 1-based record),
-and a list of structurally broken lines (which become rejects). DuckDB does the reading; XLSX goes
-through pandas' calamine engine because DuckDB's excel extension would have to be downloaded.
+Every reader produces the same shape: a temp table holding the file's columns as VARCHAR, the SQL
+expression of `_row` over it (CSV/XLSX: the line or sheet row, header = 1; JSONL: the line;
+Parquet: the 1-based record), and a list of structurally broken lines (which become rejects). A
+CSV table keeps the file's order, so its `_row` is computed from `rowid` when it is read rather
+than stored (numbering a large table by rewriting it costs a full copy). DuckDB does the reading;
+XLSX goes through pandas' calamine engine because DuckDB's excel extension would have to be
+downloaded.
 """
 
 from __future__ import annotations
@@ -43,13 +46,20 @@ class BrokenLine:
 
 @dataclass
 class RawFile:
-    """A file read into `table`: its columns (as named in the file) and its broken lines."""
+    """A file read into `table`: its columns (as named in the file), the SQL expression giving
+    each record's `_row` (a column, or computed from `rowid`), and its broken lines."""
 
     path: Path
     table: str
     columns: list[str]
     rows: int
     broken: list[BrokenLine] = field(default_factory=list)
+    row_expr: str = "_row"
+
+    def select(self, file_id: int) -> str:
+        """`SELECT` of the file's columns plus `_row` and `_file` (together the row's key)."""
+        row = "" if self.row_expr == "_row" else f"{self.row_expr} AS _row, "
+        return f"SELECT *, {row}{int(file_id)} AS _file FROM {quote_ident(self.table)}"
 
 
 def file_format(path: Path, opts: ReadOptions) -> str:
@@ -137,9 +147,9 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, opts: ReadOptions, tab
     ]
     broken = _dedupe_broken(broken_rows)
     first_data_line = 1 + opts.skip + (1 if opts.header else 0)
-    _number_rows(con, table, first_data_line, [b.row for b in broken])
     rows = con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()[0]
-    return RawFile(path, table, columns, rows, broken)
+    row_expr = _row_number_sql(first_data_line, [b.row for b in broken])
+    return RawFile(path, table, columns, rows, broken, row_expr)
 
 
 def _dedupe_broken(rows: list[tuple]) -> list[BrokenLine]:
@@ -160,30 +170,22 @@ def _dedupe_broken(rows: list[tuple]) -> list[BrokenLine]:
     return list(seen.values())
 
 
-def _number_rows(
-    con: duckdb.DuckDBPyConnection, table: str, first_line: int, broken_lines: list[int]
-) -> None:
-    """Add `_row`, the file line of each parsed record, skipping over lines reported broken.
+def _row_number_sql(first_line: int, broken_lines: list[int]) -> str:
+    """SQL for `_row`, the file line of each parsed record, skipping over lines reported broken.
 
-    The k-th parsed record (0-based) is on line first_line + k + (number of broken lines at or
-    before it). Assumes one record per line (no newlines inside quoted fields).
+    The k-th parsed record (0-based, its `rowid`: the table keeps the file's order) is on line
+    first_line + k + (number of broken lines at or before it). Assumes one record per line (no
+    newlines inside quoted fields).
     """
-    t = quote_ident(table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {t} AS SELECT *, rowid AS _k FROM {t}")
     if not broken_lines:
-        con.execute(f"ALTER TABLE {t} ADD COLUMN _row BIGINT")
-        con.execute(f"UPDATE {t} SET _row = _k + $first", {"first": first_line})
-    else:
-        # A record at index k sits past every broken line whose "shift point" is <= k: the i-th
-        # broken line (0-based, in order) shifts records from index line - first - i onwards.
-        shift_points = [line - first_line - i for i, line in enumerate(sorted(broken_lines))]
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {t} AS SELECT *, "
-            f"_k + $first + len(list_filter($points::BIGINT[], lambda p: p <= _k)) AS _row "
-            f"FROM {t}",
-            {"points": shift_points, "first": first_line},
-        )
-    con.execute(f"ALTER TABLE {t} DROP COLUMN _k")
+        return f"(rowid + {int(first_line)})"
+    # A record at index k sits past every broken line whose "shift point" is <= k: the i-th
+    # broken line (0-based, in order) shifts records from index line - first - i onwards.
+    points = [int(line) - first_line - i for i, line in enumerate(sorted(broken_lines))]
+    return (
+        f"(rowid + {int(first_line)} + len(list_filter([{', '.join(map(str, points))}]::BIGINT[], "
+        "lambda p: p <= rowid)))"
+    )
 
 
 class _utf8_copy:
@@ -347,34 +349,36 @@ def _read_parquet(
 def _read_jsonl(
     con: duckdb.DuckDBPyConnection, path: Path, opts: ReadOptions, table: str
 ) -> RawFile:
-    """Read line by line as text, so a malformed line is reported with its number, not skipped."""
+    """Read line by line as text, so a malformed line is reported with its number, not skipped.
+
+    Each line is parsed as JSON four times in all: to validate it and to tell an object from
+    other JSON (once, kept as `_kind`), to list the keys, and to extract their values.
+    """
     lines = f"{table}_lines"
     encoding = DUCKDB_ENCODINGS.get(opts.encoding.lower(), "utf-8")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {quote_ident(lines)} AS
-        SELECT line
+        SELECT line, CASE WHEN json_valid(line) THEN json_type(line) END AS _kind
         FROM read_csv({quote_literal(str(path))}, columns = {{'line': 'VARCHAR'}},
                       delim = '\x1f', quote = '', escape = '', header = false,
                       auto_detect = false, encoding = {quote_literal(encoding)})
         """
     )
     t_lines = quote_ident(lines)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {t_lines} AS SELECT line, rowid + 1 AS _row FROM {t_lines}"
-    )
     broken = [
         BrokenLine(int(row), "malformed line: not a JSON object", raw or "")
         for row, raw in con.execute(
-            f"SELECT _row, line FROM {t_lines} WHERE line IS NOT NULL AND trim(line) <> '' "
-            "AND (NOT json_valid(line) OR json_type(line::JSON) <> 'OBJECT') ORDER BY _row"
+            f"SELECT rowid + 1 AS _row, line FROM {t_lines} "
+            "WHERE line IS NOT NULL AND trim(line) <> '' AND _kind IS DISTINCT FROM 'OBJECT' "
+            "ORDER BY _row"
         ).fetchall()
     ]
     keys = [
         k
         for (k,) in con.execute(
-            f"SELECT DISTINCT unnest(json_keys(line::JSON)) AS k FROM {t_lines} "
-            "WHERE json_valid(line) AND json_type(line::JSON) = 'OBJECT' ORDER BY k"
+            f"SELECT DISTINCT unnest(json_keys(line)) AS k FROM {t_lines} "
+            "WHERE _kind = 'OBJECT' ORDER BY k"
         ).fetchall()
     ]
     # One parse per line: extract every key at once into a list, then name the elements.
@@ -383,8 +387,8 @@ def _read_jsonl(
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS "
         f"SELECT {selects + ', ' if selects else ''}_row FROM ("
-        f"SELECT json_extract_string(line, {paths}) AS _v, _row FROM {t_lines} "
-        "WHERE json_valid(line) AND json_type(line::JSON) = 'OBJECT')"
+        f"SELECT json_extract_string(line, {paths}) AS _v, rowid + 1 AS _row FROM {t_lines} "
+        "WHERE _kind = 'OBJECT')"
     )
     con.execute(f"DROP TABLE {t_lines}")
     rows = con.execute(f"SELECT count(*) FROM {quote_ident(table)}").fetchone()[0]

@@ -1,89 +1,74 @@
--- The canonical tables, from staging plus the stitching result. Events are stored sorted by
--- customer and time, which is the order every journey analysis reads them in. event_id is the
--- row key (file, row) and the event's index within the row: unique, and the same on a rebuild.
-INSERT INTO events
-WITH staged AS (
-    SELECT cc.customer_id, (e.row_key << 4) | e.event_idx AS event_id, e.*
-    FROM stg_events e
-    JOIN row_component rc USING (row_key)
-    JOIN component_customer cc USING (label)
-)
-SELECT
-    event_id, customer_id, ts, event, channel, source, case_id, value, cost, duration_s,
-    outcome, score, attrs, phase, feed, kind, source_file, source_row
-FROM staged
-ORDER BY customer_id, ts, event_id;
+-- The identities and stitching tables (then sql/events.sql writes the events table, and
+-- sql/customers.sql the customers table from it). Sets of feeds and of identifier types are
+-- aggregated as bit strings (bit i: feed number i, feeds numbered in name order; identifier
+-- types likewise) and spelled out as sorted lists once per distinct set, not once per row.
+CREATE OR REPLACE TEMP TABLE node_rows AS
+SELECT node, count(*) AS n_rows,
+       bitstring_agg($feed_nos[(row_key >> 32) + 1], 0, $last_feed) AS feed_mask
+FROM row_ids
+GROUP BY node;
+DROP TABLE row_ids;
 
-CREATE TABLE customers AS
-WITH staged AS (
-    SELECT cc.customer_id, e.ts, e.segment, e.region, e.source, e.channel, e.feed
-    FROM stg_events e
-    JOIN row_component rc USING (row_key)
-    JOIN component_customer cc USING (label)
-), id_types AS (
-    SELECT cc.customer_id, list_sort(list_distinct(string_split(string_agg(n.id_type, ','), ','))) AS id_types
-    FROM stitch_nodes n
-    JOIN stitch_labels l USING (node)
-    JOIN component_customer cc USING (label)
-    GROUP BY cc.customer_id
-)
-SELECT
-    customer_id,
-    min(ts) AS first_seen,
-    max(ts) AS last_seen,
-    count(*) AS n_events,
-    arg_max(segment, ts) FILTER (WHERE segment IS NOT NULL) AS segment,
-    arg_max(region, ts) FILTER (WHERE region IS NOT NULL) AS region,
-    arg_min(source, ts) FILTER (WHERE source IS NOT NULL) AS source,
-    arg_min(channel, ts) AS first_channel,
-    list_sort(list_distinct(string_split(string_agg(feed, ','), ','))) AS feeds,
-    any_value(id_types) AS id_types
-FROM staged LEFT JOIN id_types USING (customer_id)
-GROUP BY customer_id
-ORDER BY customer_id;
+CREATE OR REPLACE TEMP TABLE customer_types AS
+SELECT cc.customer_id,
+       bitstring_agg(list_position($id_types, n.id_type) - 1, 0, $last_type) AS type_mask
+FROM stitch_nodes n
+JOIN node_customer cc USING (node)
+GROUP BY cc.customer_id;
 
+-- One row per identifier (a node is one (id_type, id_hash)): its rows and their feeds.
 CREATE TABLE identities AS
-SELECT
-    n.id_type, n.id_hash, cc.customer_id,
-    count(*) AS n_rows,
-    list_sort(list_distinct(string_split(string_agg(i.feed, ','), ','))) AS feeds
-FROM stg_ids i
-JOIN stitch_nodes n USING (id_hash)
-JOIN stitch_labels l USING (node)
-JOIN component_customer cc USING (label)
-GROUP BY n.id_type, n.id_hash, cc.customer_id
+WITH feed_sets AS (
+    SELECT mask, cj_set(mask, $feed_names) AS feeds
+    FROM (SELECT DISTINCT feed_mask AS mask FROM node_rows)
+)
+SELECT n.id_type, n.id_hash, cc.customer_id, r.n_rows, f.feeds
+FROM node_rows r
+JOIN stitch_nodes n USING (node)
+JOIN node_customer cc USING (node)
+JOIN feed_sets f ON f.mask = r.feed_mask
 ORDER BY cc.customer_id, n.id_type, n.id_hash;
 
 -- How well the feeds were tied together: per feed, its customers, how many of them also appear
 -- in another feed, and through which identifier types the links were made.
 CREATE TABLE stitching AS
-WITH row_customer AS (
-    SELECT DISTINCT i.row_key, i.feed, cc.customer_id
-    FROM stg_ids i JOIN row_component rc USING (row_key) JOIN component_customer cc USING (label)
+WITH customer_feed AS (
+    SELECT customer_id, $feed_nos[(row_key >> 32) + 1] AS feed_no, count(*) AS n_rows
+    FROM row_customer
+    GROUP BY ALL
 ), customer_feeds AS (
-    SELECT customer_id, count(DISTINCT feed) AS n_feeds FROM row_customer GROUP BY customer_id
-), id_feeds AS (
-    SELECT id_hash, count(DISTINCT feed) AS n_feeds FROM stg_ids GROUP BY id_hash
+    SELECT customer_id, count(*) AS n_feeds FROM customer_feed GROUP BY customer_id
+), shared_types AS (
+    -- the types of identifiers seen in more than one feed, with those feeds
+    SELECT DISTINCT n.id_type, r.feed_mask
+    FROM node_rows r JOIN stitch_nodes n USING (node)
+    WHERE bit_count(r.feed_mask) > 1
 ), linked_by AS (
-    SELECT i.feed, list_sort(list_distinct(string_split(string_agg(i.id_type, ','), ','))) AS linked_by
-    FROM stg_ids i JOIN id_feeds f USING (id_hash)
-    WHERE f.n_feeds > 1
-    GROUP BY i.feed
+    SELECT feed_no, list_sort(list_distinct(list(id_type))) AS linked_by
+    FROM (SELECT id_type, feed_mask, unnest(range(0, $last_feed + 1)) AS feed_no FROM shared_types)
+    WHERE get_bit(feed_mask, CAST(feed_no AS INTEGER)) = 1
+    GROUP BY feed_no
 ), event_counts AS (
-    SELECT feed, count(*) AS events FROM stg_events GROUP BY feed
+    SELECT feed, CAST(sum(events) AS BIGINT) AS events
+    FROM ingest_log
+    GROUP BY feed
+    HAVING sum(events) > 0
 )
 SELECT
-    rc.feed,
-    count(DISTINCT rc.row_key) AS rows,
+    any_value($feed_names[c.feed_no + 1]) AS feed,
+    CAST(sum(c.n_rows) AS BIGINT) AS rows,
     any_value(ec.events) AS events,
-    count(DISTINCT rc.customer_id) AS customers,
-    count(DISTINCT rc.customer_id) FILTER (WHERE cf.n_feeds > 1) AS linked_customers,
-    round(count(DISTINCT rc.customer_id) FILTER (WHERE cf.n_feeds > 1)
-          / count(DISTINCT rc.customer_id), 4) AS linked_share,
+    count(*) AS customers,
+    count(*) FILTER (WHERE cf.n_feeds > 1) AS linked_customers,
+    round(count(*) FILTER (WHERE cf.n_feeds > 1) / count(*), 4) AS linked_share,
     coalesce(any_value(lb.linked_by), []) AS linked_by
-FROM row_customer rc
+FROM customer_feed c
 JOIN customer_feeds cf USING (customer_id)
-LEFT JOIN linked_by lb USING (feed)
-LEFT JOIN event_counts ec USING (feed)
-GROUP BY rc.feed
-ORDER BY rc.feed;
+LEFT JOIN linked_by lb USING (feed_no)
+LEFT JOIN event_counts ec ON ec.feed = $feed_names[c.feed_no + 1]
+GROUP BY c.feed_no
+ORDER BY feed;
+
+DROP TABLE node_rows;
+DROP TABLE stitch_nodes;
+DROP TABLE node_customer;
