@@ -4,7 +4,9 @@ sample (about 2x within 20 minutes, gone after 60)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -14,10 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cjlib
+from cjlib.analyses import latency as latency_module
 from cjlib.analyses import stats
 from cjlib.analyses.conversion_stats import mh_risk_ratio
 from cjlib.analyses.latency import _gone_index
-from tests.conversion_helpers import make_journey
+from tests.conversion_helpers import canonical, make_journey, step_matches
 
 COLS = ("customer", "ts", "event", "case_id", "source")
 
@@ -76,6 +79,72 @@ def test_bucket_upper_edge_is_inclusive_and_conversion_window_inclusive():
     got = per_bucket(j, buckets=[0, 20, 60])
     assert got["within 20 min"] == (1, 1)
     assert got["20 min-1 h"] == (1, 0)
+
+
+def test_followup_naming_the_case_before_it_opens_is_skipped_for_a_later_one():
+    j = make_journey([
+        (1, "2024-01-01 09:00", "followup_call", "Q1", None),
+        (1, "2024-01-01 10:00", "quote", "Q1", None),
+        (1, "2024-01-01 10:30", "followup_call", "Q1", None),
+        (1, "2024-01-01 11:00", "quote", "Q1", None),  # a later occurrence: same case
+    ], columns=COLS)
+    assert per_bucket(j, buckets=[0, 20, 60]) == {
+        "within 20 min": (0, 0), "20 min-1 h": (1, 0), "after 1 h": (0, 0),
+        "no follow-up": (0, 0)}
+
+
+def test_case_id_spelled_like_an_event_key_is_its_own_case():
+    j = make_journey([
+        (1, "2024-01-01 10:00", "quote", None, None),       # event_id 1: a case of its own
+        (2, "2024-01-01 10:00", "quote", "event:1", None),  # a case id, whatever it spells
+        (2, "2024-01-01 10:05", "followup_call", "event:1", None),
+    ], columns=COLS)
+    got = per_bucket(j, buckets=[0, 20])
+    assert got["within 20 min"] == (1, 0)
+    assert got["no follow-up"] == (1, 0)
+
+
+def test_stratum_labels_leave_out_missing_values_and_merge():
+    # (no channel, customer source web) and (channel web, no customer source) are both "web"
+    j = make_journey([
+        (1, "2024-01-01 10:00", "quote", "Q1", None, None),
+        (1, "2024-01-01 11:00", "page", None, None, "web"),
+        (2, "2024-01-01 10:00", "quote", "Q2", "web", None),
+    ], columns=("customer", "ts", "event", "case_id", "channel", "source"))
+    res = j.latency_effect(adjust_for=["channel", "customer.source"], n_boot=0)
+    strata = res.tables["strata"]
+    assert strata[["bucket", "stratum", "cases"]].values.tolist() == [[-1, "web", 2]]
+    assert res.params["effects"]["any"]["strata"] == 1
+
+
+@pytest.mark.parametrize("list_max", [1000, 0])  # list lookups / ASOF joins
+def test_followup_and_conversion_at_the_opening_count(monkeypatch, list_max):
+    monkeypatch.setattr(latency_module, "LIST_LOOKUP_MAX", list_max)
+    j = make_journey([
+        (1, "2024-01-01 10:00", "quote", "Q1", None),
+        (1, "2024-01-01 10:00", "followup_call", None, None),  # without case id, same time
+        (1, "2024-01-01 10:00", "purchase", None, None),
+        (2, "2024-01-01 10:00", "quote", "Q2", None),
+        (2, "2024-01-01 10:00", "followup_call", "Q2", None),
+        (2, "2024-01-31 10:00", "purchase", None, None),
+    ], columns=COLS)
+    assert per_bucket(j, buckets=[0, 20])["within 20 min"] == (2, 2)
+
+
+def test_customer_with_many_conversions_reruns_with_asof_joins(monkeypatch):
+    rows = [(1, "2024-01-01 10:00", "quote", "Q1", None),
+            (1, "2024-01-01 10:05", "followup_call", None, None)]
+    rows += [(1, f"2024-01-0{d} 09:00", "purchase", None, None) for d in range(1, 5)]
+    rows += [(2, "2024-01-01 10:00", "quote", "Q2", None),
+             (2, "2024-01-03 10:00", "purchase", None, None)]
+    j = make_journey(rows, columns=COLS)
+    fast = j.latency_effect(adjust_for=None, buckets=[0, 20], n_boot=0)
+    assert fast.params["sql_params"]["robust"] is False
+    monkeypatch.setattr(latency_module, "LIST_LOOKUP_MAX", 3)  # customer 1 has 4 purchases
+    slow = j.latency_effect(adjust_for=None, buckets=[0, 20], n_boot=0)
+    assert slow.params["sql_params"]["robust"] is True
+    pd.testing.assert_frame_equal(fast.tables["strata"], slow.tables["strata"])
+    assert per_bucket(j, buckets=[0, 20])["within 20 min"] == (1, 1)
 
 
 def test_case_without_case_id_is_one_occurrence():
@@ -192,6 +261,79 @@ def test_latency_sql_agrees_with_pandas(rows, window_min):
     events = j.sql("SELECT * FROM events")
     want = pandas_latency(events, uppers, timedelta(minutes=window_min))
     assert got == {k: int(v) for k, v in want.items()}
+
+
+def reference_latency(j, case_step, follow_steps, conv_step, uppers: list[float],
+                      window: timedelta, by_method: bool, start=None, end=None) -> Counter:
+    """Cases per (method, bucket, converted), one case and one event at a time: the rules of
+    docs/funnel-semantics.md ("Latency effect") read literally."""
+    rows = canonical(j)[0].to_dict("records")
+    cases: dict[tuple, dict] = {}
+    for ev in sorted(rows, key=lambda e: (e["ts"], e["event_id"])):
+        if step_matches(ev, case_step) and (start is None or ev["ts"] >= start) \
+                and (end is None or ev["ts"] < end):
+            key = ("id", ev["case_id"]) if ev["case_id"] is not None else ("event", ev["event_id"])
+            cases.setdefault(key, ev)  # opened at the first occurrence
+    labels = [f["label"] for f in follow_steps]
+    out: Counter = Counter()
+    for c in cases.values():
+        converted = any(step_matches(e, conv_step) and e["customer_id"] == c["customer_id"]
+                        and c["ts"] <= e["ts"] <= c["ts"] + window for e in rows)
+        for method in (sorted(set(labels)) if by_method else ["any"]):
+            steps = [f for f in follow_steps if not by_method or f["label"] == method]
+            times = [e["ts"] for e in rows
+                     if any(step_matches(e, f) for f in steps) and e["ts"] >= c["ts"]
+                     and (e["case_id"] == c["case_id"] if e["case_id"] is not None
+                          else e["customer_id"] == c["customer_id"])]
+            bucket = -1
+            if times and min(times) - c["ts"] <= window:
+                minutes = (min(times) - c["ts"]).total_seconds() / 60
+                bucket = sum(minutes > u for u in uppers)
+            out[(method, bucket, converted)] += 1
+    return out
+
+
+@st.composite
+def latency_setups(draw):
+    """Logs with channels, plus follow-up methods (some with a condition), a filtered conversion
+    and an optional date range."""
+    base = datetime(2024, 10, 26, 23, 0)
+    rows = []
+    for cust in range(1, draw(st.integers(1, 3)) + 1):
+        for _ in range(draw(st.integers(0, 10))):
+            rows.append((cust, base + timedelta(minutes=10 * draw(st.integers(0, 6))),  # ties
+                         draw(st.sampled_from(["quote", "followup_call", "email", "purchase"])),
+                         draw(st.sampled_from(["Q1", "Q2", "Q3", None])),
+                         draw(st.sampled_from(["web", "phone", None]))))
+    rows.append((99, base + timedelta(days=1), "end", None, None))
+    follow = [{"event": "followup_call", "label": "call"}, {"event": "email", "label": "mail"}]
+    if draw(st.booleans()):
+        follow[0]["channel"] = "phone"
+    conv = draw(st.sampled_from(["purchase", {"event": "purchase", "channel": ["web"]}]))
+    start = draw(st.sampled_from([None, base + timedelta(minutes=60)]))
+    return rows, follow, conv, draw(st.booleans()), start, draw(st.integers(0, 120))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(setup=latency_setups(), list_max=st.sampled_from([1000, 1, 0]))
+def test_latency_methods_conditions_and_range_agree_with_reference(setup, list_max):
+    """Also with the per-customer list lookups cut short (list_max 1 or 0): the customers with
+    more conversions / caseless follow-ups are deferred and the query reruns with ASOF joins."""
+    rows, follow, conv, by_method, start, window_min = setup
+    j = make_journey(rows, columns=("customer", "ts", "event", "case_id", "channel"))
+    uppers = [10.0, 30.0, 60.0]
+    with mock.patch.object(latency_module, "LIST_LOOKUP_MAX", list_max):
+        res = j.latency_effect(case_event="quote", followup_events=follow,
+                               conversion_event=conv, by_method=by_method, adjust_for=None,
+                               buckets=[0, *uppers], window=f"{window_min}min", start=start,
+                               n_boot=0)
+    got: Counter = Counter()
+    for r in res.tables["strata"].itertuples():
+        got[(r.method, r.bucket, True)] += r.conversions
+        got[(r.method, r.bucket, False)] += r.cases - r.conversions
+    want = reference_latency(j, "quote", follow, conv, uppers, timedelta(minutes=window_min),
+                             by_method, start=start)
+    assert +got == want
 
 
 # ----------------------------------------------------------------------------- planted truth

@@ -38,6 +38,9 @@ DEFAULT_ADJUST = ("source", "segment", "hour", "weekday")
 DERIVED = ("hour", "weekday")
 SLOTS = 4
 NONE_LABEL = "no follow-up"
+# A customer's conversions / caseless follow-ups are looked up in a list (a hash join) up to this
+# many; with more, the query runs again with sort-based ASOF joins (latency.sql, $robust).
+LIST_LOOKUP_MAX = 1000
 
 
 def latency_effect(
@@ -95,9 +98,19 @@ def latency_effect(
         "defs": json.dumps(defs), "by_method": bool(by_method), "win_us": micros(win),
         "uppers": edges[1:], "tz": journey.settings.timezone,
         "start": utc_naive(start), "end": utc_naive(end),
+        # switches the optimizer folds away: step conditions (and the columns they read),
+        # strata, the customers join and the ASOF lookups are planned only when used
+        "has_conds": any(d["conds"] for d in defs), "has_strata": bool(props),
+        "use_customers": any(params[f"s{i}_kind"] == "customer" or params[f"s{i}_fallback"]
+                             for i in range(1, SLOTS + 1)),
+        "list_max": LIST_LOOKUP_MAX, "robust": False,
     })
     sql = render("latency", **identifiers)
     counts = journey.query(sql, params)
+    if counts["deferred"].any():  # a customer with very many conversions / follow-ups
+        params["robust"] = True
+        counts = journey.query(sql, params)
+    counts = counts.drop(columns="deferred")  # (none deferred in the robust run)
     labels = bucket_labels(edges)
     rng = np.random.default_rng(seed)
     tables, effects = [], {}
