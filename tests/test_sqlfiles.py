@@ -35,3 +35,22 @@ def test_parts_replace_their_line_and_are_not_filled_again(fake_sql: dict[str, s
     assert out == "WITH a AS (SELECT \"c\"),\nb AS (SELECT '{{y}}')\nSELECT 1"
     with pytest.raises(KeyError):
         sqlfiles.render("outer", x="c")
+
+
+def test_includes_render_another_file_with_their_own_identifiers(fake_sql: dict[str, str]) -> None:
+    fake_sql["frag"] = "{{row}}.x = {{k}}"
+    fake_sql["outer"] = "SELECT * FROM t AS {{t}}\nWHERE\n    -- {{>frag row=t k=2}}\n"
+    out = sqlfiles.render("outer", t="t")
+    assert out == 'SELECT * FROM t AS "t"\nWHERE\n"t".x = 2\n'
+    # the include does not see the outer identifiers, nor the outer file the include's
+    fake_sql["frag"] = "{{t}}.x"
+    with pytest.raises(KeyError):
+        sqlfiles.render("outer", t="t")
+
+
+def test_step_conditions_are_one_fragment_shared_by_the_step_queries() -> None:
+    """The queries that match steps read their conditions from step_conditions.sql."""
+    for name in ("funnel", "funnel_any", "followup", "latency"):
+        text = sqlfiles.load_sql(sqlfiles.PACKAGE, name)
+        assert "-- {{>step_conditions row=e defs=" in text, name
+        assert "CASE c.col" not in text, name

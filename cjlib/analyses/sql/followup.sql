@@ -47,13 +47,8 @@ matched AS (
     SELECT d.role, e.customer_id, e.case_id, e.ts, e.value
     FROM events AS e
     INNER JOIN defs AS d ON e.event = d.event
-    WHERE len(list_filter(d.conds, lambda c: NOT coalesce(list_contains(c.vals,
-            CASE c.col
-                WHEN 'channel' THEN e.channel WHEN 'source' THEN e.source
-                WHEN 'case_id' THEN e.case_id WHEN 'outcome' THEN e.outcome
-                WHEN 'kind' THEN e.kind WHEN 'feed' THEN e.feed WHEN 'phase' THEN e.phase
-                ELSE json_extract_string(e.attrs, c.path)
-            END), false))) = 0
+    WHERE
+        -- {{>step_conditions row=e defs=d}}
 ),
 
 case_starts AS (

@@ -42,13 +42,9 @@ matched AS MATERIALIZED (
     INNER JOIN step_defs AS s ON e.event = s.event
     WHERE e.{{unit}} IS NOT NULL
         -- ($plain_steps: no step has conditions, so no column but event is read)
-        AND ($plain_steps OR len(list_filter(s.conds, lambda c: NOT coalesce(list_contains(c.vals,
-            CASE c.col
-                WHEN 'channel' THEN e.channel WHEN 'source' THEN e.source
-                WHEN 'case_id' THEN e.case_id WHEN 'outcome' THEN e.outcome
-                WHEN 'kind' THEN e.kind WHEN 'feed' THEN e.feed WHEN 'phase' THEN e.phase
-                ELSE json_extract_string(e.attrs, c.path)
-            END), false))) = 0)
+        AND ($plain_steps OR
+            -- {{>step_conditions row=e defs=s}}
+        )
 ),
 
 -- strict: each event's immediate successor among the unit's events (ties by event_id)
@@ -79,13 +75,8 @@ exclusion_events AS (
     FROM events AS e
     INNER JOIN exclusion_defs AS x ON e.event = x.event
     WHERE $has_exclusions AND e.{{unit}} IS NOT NULL
-        AND len(list_filter(x.conds, lambda c: NOT coalesce(list_contains(c.vals,
-            CASE c.col
-                WHEN 'channel' THEN e.channel WHEN 'source' THEN e.source
-                WHEN 'case_id' THEN e.case_id WHEN 'outcome' THEN e.outcome
-                WHEN 'kind' THEN e.kind WHEN 'feed' THEN e.feed WHEN 'phase' THEN e.phase
-                ELSE json_extract_string(e.attrs, c.path)
-            END), false))) = 0
+        AND
+            -- {{>step_conditions row=e defs=x}}
 ),
 
 -- an exclusion event (other than the entry itself) from the entry to the attempt's completion,

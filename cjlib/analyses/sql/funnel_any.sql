@@ -32,13 +32,8 @@ matched AS (
     FROM events AS e
     INNER JOIN step_defs AS s ON e.event = s.event
     WHERE e.{{unit}} IS NOT NULL
-        AND len(list_filter(s.conds, lambda c: NOT coalesce(list_contains(c.vals,
-            CASE c.col
-                WHEN 'channel' THEN e.channel WHEN 'source' THEN e.source
-                WHEN 'case_id' THEN e.case_id WHEN 'outcome' THEN e.outcome
-                WHEN 'kind' THEN e.kind WHEN 'feed' THEN e.feed WHEN 'phase' THEN e.phase
-                ELSE json_extract_string(e.attrs, c.path)
-            END), false))) = 0
+        AND
+            -- {{>step_conditions row=e defs=s}}
 ),
 
 -- one row per event with the bit mask of the steps it can fill

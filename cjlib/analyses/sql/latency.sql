@@ -73,14 +73,8 @@ matched AS MATERIALIZED (
         END AS s4
     FROM events AS e
     INNER JOIN steps AS d ON e.event = d.event
-    WHERE NOT $has_conds OR len(list_filter(d.conds, lambda c: NOT coalesce(list_contains(
-        c.vals,
-        CASE c.col
-            WHEN 'channel' THEN e.channel WHEN 'source' THEN e.source
-            WHEN 'case_id' THEN e.case_id WHEN 'outcome' THEN e.outcome
-            WHEN 'kind' THEN e.kind WHEN 'feed' THEN e.feed WHEN 'phase' THEN e.phase
-            ELSE json_extract_string(e.attrs, c.path)
-        END), false))) = 0
+    WHERE NOT $has_conds OR
+        -- {{>step_conditions row=e defs=d}}
 ),
 
 -- cases with a case_id, from their occurrences in [start, end): opened at the first
