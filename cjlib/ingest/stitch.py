@@ -118,10 +118,10 @@ def row_customers(con: duckdb.DuckDBPyConnection, components: Components) -> Non
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, np.ndarray]) -> None:
-    """A temp table from numpy columns (scanned in place by DuckDB, not converted row by row)."""
+    """A staging table from numpy columns (scanned in place by DuckDB, not converted row by row)."""
     frame = pd.DataFrame({name: values.astype(np.int64) for name, values in columns.items()})
     con.register("_stitch_frame", frame)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _stitch_frame")
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _stitch_frame")
     finally:
         con.unregister("_stitch_frame")

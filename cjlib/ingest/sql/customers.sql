@@ -1,6 +1,6 @@
 -- The customers table, from the events table just written (already joined to customers), the
 -- staged segments and regions, and each customer's identifier types (sql/final_tables.sql).
-CREATE OR REPLACE TEMP TABLE customer_rows AS
+CREATE OR REPLACE TABLE customer_rows AS
 SELECT
     customer_id,
     min(ts) AS first_seen,
@@ -12,7 +12,7 @@ SELECT
 FROM events
 GROUP BY customer_id;
 
-CREATE OR REPLACE TEMP TABLE customer_profile AS
+CREATE OR REPLACE TABLE customer_profile AS
 SELECT
     c.customer_id,
     arg_max(p.segment, p.ts) FILTER (WHERE p.segment IS NOT NULL) AS segment,
@@ -21,7 +21,7 @@ FROM stg_profile p
 JOIN row_customer c ON c.row_key = p.event_id >> 4
 GROUP BY c.customer_id;
 
-CREATE TABLE customers AS
+INSERT INTO customers
 WITH feed_sets AS (
     SELECT mask, cj_set(mask, $feed_names) AS feeds
     FROM (SELECT DISTINCT feed_mask AS mask FROM customer_rows)

@@ -2,7 +2,7 @@
 -- last), then by smallest identifier hash. stitch_labels and component_first come from
 -- cjlib/ingest/stitch.py, which then gives each identifier and each row its customer
 -- (node_customer, row_customer).
-CREATE OR REPLACE TEMP TABLE component_customer AS
+CREATE OR REPLACE TABLE component_customer AS
 WITH smallest_id AS (
     SELECT l.label, min(n.id_hash) AS min_hash
     FROM stitch_labels l JOIN stitch_nodes n USING (node)

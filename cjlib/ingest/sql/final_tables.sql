@@ -2,14 +2,14 @@
 -- sql/customers.sql the customers table from it). Sets of feeds and of identifier types are
 -- aggregated as bit strings (bit i: feed number i, feeds numbered in name order; identifier
 -- types likewise) and spelled out as sorted lists once per distinct set, not once per row.
-CREATE OR REPLACE TEMP TABLE node_rows AS
+CREATE OR REPLACE TABLE node_rows AS
 SELECT node, count(*) AS n_rows,
        bitstring_agg($feed_nos[(row_key >> 32) + 1], 0, $last_feed) AS feed_mask
 FROM row_ids
 GROUP BY node;
 DROP TABLE row_ids;
 
-CREATE OR REPLACE TEMP TABLE customer_types AS
+CREATE OR REPLACE TABLE customer_types AS
 SELECT cc.customer_id,
        bitstring_agg(list_position($id_types, n.id_type) - 1, 0, $last_type) AS type_mask
 FROM stitch_nodes n
@@ -17,7 +17,7 @@ JOIN node_customer cc USING (node)
 GROUP BY cc.customer_id;
 
 -- One row per identifier (a node is one (id_type, id_hash)): its rows and their feeds.
-CREATE TABLE identities AS
+INSERT INTO identities
 WITH feed_sets AS (
     SELECT mask, cj_set(mask, $feed_names) AS feeds
     FROM (SELECT DISTINCT feed_mask AS mask FROM node_rows)
@@ -31,7 +31,7 @@ ORDER BY cc.customer_id, n.id_type, n.id_hash;
 
 -- How well the feeds were tied together: per feed, its customers, how many of them also appear
 -- in another feed, and through which identifier types the links were made.
-CREATE TABLE stitching AS
+INSERT INTO stitching
 WITH customer_feed AS (
     SELECT customer_id, $feed_nos[(row_key >> 32) + 1] AS feed_no, count(*) AS n_rows
     FROM row_customer

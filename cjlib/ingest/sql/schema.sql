@@ -16,25 +16,16 @@ CREATE TABLE IF NOT EXISTS ingest_log (
     first_ts TIMESTAMP, last_ts TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR);
-
--- Staging (temporary: never written to the warehouse file). A row key is (file << 32) | row, an
--- event id (row key << 4) | the event's index within the row; the file's feed, kind and name are
--- looked up from them. Events carry no phase yet: it follows from the event name and the file.
-CREATE OR REPLACE TEMP TABLE stg_files (
-    file_id INTEGER, feed VARCHAR, kind VARCHAR, source_file VARCHAR
+-- Written by sql/final_tables.sql (identities, stitching) and sql/customers.sql (customers).
+CREATE TABLE IF NOT EXISTS identities (
+    id_type VARCHAR, id_hash VARCHAR, customer_id BIGINT, n_rows BIGINT, feeds VARCHAR[]
 );
-CREATE OR REPLACE TEMP TABLE stg_events (
-    event_id BIGINT, event VARCHAR, ts TIMESTAMP, channel VARCHAR, source VARCHAR,
-    case_id VARCHAR, value DOUBLE, cost DOUBLE, duration_s DOUBLE, outcome VARCHAR, score DOUBLE,
-    attrs JSON
+CREATE TABLE IF NOT EXISTS stitching (
+    feed VARCHAR, "rows" BIGINT, events BIGINT, customers BIGINT, linked_customers BIGINT,
+    linked_share DOUBLE, linked_by VARCHAR[]
 );
--- Segment and region are not event columns: only the customers table reads them, so they are
--- staged apart, for the few events that have one.
-CREATE OR REPLACE TEMP TABLE stg_profile (
-    event_id BIGINT, ts TIMESTAMP, segment VARCHAR, region VARCHAR
-);
--- Identifiers normalised but not yet hashed (stitch_nodes hashes each distinct one once), with
--- the time of their row's first event.
-CREATE OR REPLACE TEMP TABLE stg_ids (
-    row_key BIGINT, id_type VARCHAR, id_value VARCHAR, first_ts TIMESTAMP
+CREATE TABLE IF NOT EXISTS customers (
+    customer_id BIGINT, first_seen TIMESTAMP, last_seen TIMESTAMP, n_events BIGINT,
+    segment VARCHAR, region VARCHAR, source VARCHAR, first_channel VARCHAR, feeds VARCHAR[],
+    id_types VARCHAR[]
 );
