@@ -205,13 +205,17 @@ def chain_sql(spec: FunnelSpec) -> str:
     """The CTEs that build each attempt's chain of steps (`chain`, `attempts`) for funnel.sql.
 
     When the steps are ordered and all different event names, no event can fill two steps and
-    one as-of join per step finds each next step (funnel_chain_asof*.sql, several times faster on
+    each next step is found by an as-of join (funnel_chain_asof*.sql, several times faster on
     large data); otherwise the general recursive chain (funnel_chain_general.sql)."""
     distinct = len({step.event for step in spec.steps}) == spec.n_steps
     if spec.order != "ordered" or not distinct:
         return render("funnel_chain_general")
-    steps = [render("funnel_chain_asof_step", this=f"reach_{k}", prev=f"reach_{k - 1}", k=k)
-             for k in range(2, spec.n_steps + 1)]
+    steps = [
+        render("funnel_chain_asof_step", this=f"reach_{k}", prev=f"reach_{k - 1}", k=k,
+               parts={"next": render("funnel_chain_asof_first") if k == 2
+                      else render("funnel_chain_asof_next", k=k)})
+        for k in range(2, spec.n_steps + 1)
+    ]
     rows = "UNION ALL\n".join(render("funnel_chain_asof_rows", reach=f"reach_{k}")
                              for k in range(1, spec.n_steps + 1))
     return render("funnel_chain_asof", parts={"steps": "\n\n".join(steps), "chain_rows": rows},
