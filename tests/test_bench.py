@@ -272,3 +272,16 @@ def test_append_keeps_the_other_sizes_and_names_each_invocation(tiny):
     assert "cj bench --sizes 9M --append" in render(merged)
     again = _merge(merged, later)  # measuring a size again replaces it
     assert len([m for m in again.measurements if m.size == "9M"]) == 1
+
+
+def test_the_report_says_how_long_the_run_took_and_what_generation_adds(tiny):
+    from dataclasses import replace
+
+    from cjlib.bench.report import render
+
+    run, _, _ = tiny
+    timed = replace(run, started="2026-01-01T10:00:00+00:00",
+                    finished="2026-01-01T10:30:00+00:00", parts=[],
+                    datasets={"tiny": {"generation_s": None, "generation_cached_s": 600.0}})
+    assert "Run time: 30.0 min; with the cached samples generated afresh" in render(timed)
+    assert "about 40.0 min" in render(timed)

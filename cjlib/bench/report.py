@@ -4,6 +4,7 @@ only: every number in it was measured by the run."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,12 +47,33 @@ def _header(run: BenchRun) -> str:
         "number below was measured by the benchmark, never typed in; regenerate with "
         f"`make bench` (sizes here: {', '.join(run.sizes)}). Do not edit by hand."
     )
+    if run.finished:
+        text += "\n\n" + _duration(run)
     if len(run.parts) > 1:
         text += "\n\nMeasured in several invocations (each size entirely within one):\n\n" + \
             "\n".join(f"- `{p['command']}`: {', '.join(p['sizes'])}, {p['started']} to "
                       f"{p['finished']}, load average before {p['load_before']}, after "
                       f"{p['load_after']}" for p in run.parts)
     return text
+
+
+def _duration(run: BenchRun) -> str:
+    """How long the measuring took, and what a fresh machine adds: generating the samples that
+    this run found cached (their recorded generation time)."""
+    parts = run.parts or [run.part()]
+    measured = sum(
+        (datetime.fromisoformat(p["finished"]) - datetime.fromisoformat(p["started"]))
+        .total_seconds() for p in parts if p.get("finished")
+    )
+    cached = sum(d.get("generation_cached_s") or 0 for d in run.datasets.values()
+                 if d.get("generation_s") is None)
+    text = f"Run time: {measured / 60:.1f} min"
+    if len(parts) > 1:
+        text += f" (the sum of its {len(parts)} invocations)"
+    if cached:
+        text += (f"; with the cached samples generated afresh, as on a fresh machine, about "
+                 f"{(measured + cached) / 60:.1f} min")
+    return text + " (target for `make bench`: within an hour)."
 
 
 def _machine(run: BenchRun) -> str:
