@@ -282,6 +282,7 @@ def test_the_report_says_how_long_the_run_took_and_what_generation_adds(tiny):
     run, _, _ = tiny
     timed = replace(run, started="2026-01-01T10:00:00+00:00",
                     finished="2026-01-01T10:30:00+00:00", parts=[],
-                    datasets={"tiny": {"generation_s": None, "generation_cached_s": 600.0}})
+                    datasets={"tiny": {**run.datasets["tiny"], "generation_s": None,
+                                       "generation_cached_s": 600.0}})
     assert "Run time: 30.0 min; with the cached samples generated afresh" in render(timed)
     assert "about 40.0 min" in render(timed)
