@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import duckdb
@@ -37,6 +38,8 @@ from cjlib.ingest.stitch import row_customers, stitch
 SQL = "cjlib.ingest.sql"
 STAGING = "staging"  # the attached database of intermediate tables (the build's current database)
 BUILD_MEMORY_LIMIT = "3GB"  # DuckDB's buffer pool; the process peaked at ~3.1 GiB RSS at 10M
+# events sorted at once when the events table is written (~2 GB of wide rows at most)
+EVENTS_PER_SORT = 12_000_000
 BUILD_TEMP_LIMIT = "20GB"  # spilled data; past this the build fails rather than fill the disk
 STAGED_FIELDS = (
     "event", "ts", "channel", "source", "case_id", "value", "cost", "duration_s", "outcome",
@@ -168,10 +171,24 @@ def _run_pipeline(
         "phase_values": list(dict(config.phases).values()),
         "default_phases": [f.source.phase or KIND_DEFAULTS[f.source.kind][2] for f in files],
     }
-    for script in ("final_tables", "events", "customers"):
-        _run_script(con, script, params)
+    _run_script(con, "final_tables", params)
+    _write_events(con, params)
+    _run_script(con, "customers", params)
     _leave_staging(con, home)
     return IngestReport.from_connection(con, config.client)
+
+
+def _write_events(con: duckdb.DuckDBPyConnection, params: dict) -> None:
+    """The events table, sorted by customer and time: sql/events.sql once per range of customer
+    ids holding about EVENTS_PER_SORT events, in order, so each sort fits in memory."""
+    n_events, n_customers = con.execute(
+        "SELECT (SELECT count(*) FROM stg_events), (SELECT max(customer_id) FROM row_customer)"
+    ).fetchone()
+    parts = max(1, -(-n_events // EVENTS_PER_SORT))
+    bounds = [round(i * (n_customers or 0) / parts) for i in range(parts + 1)]
+    for after, last in pairwise(bounds):
+        _run_script(con, "events", {**params, "after_customer": after, "last_customer": last})
+    con.execute("DROP TABLE stg_events")
 
 
 def _enter_staging(con: duckdb.DuckDBPyConnection, staging: Path | None) -> str:
