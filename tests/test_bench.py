@@ -284,5 +284,25 @@ def test_the_report_says_how_long_the_run_took_and_what_generation_adds(tiny):
                     finished="2026-01-01T10:30:00+00:00", parts=[],
                     datasets={"tiny": {**run.datasets["tiny"], "generation_s": None,
                                        "generation_cached_s": 600.0}})
-    assert "Run time: 30.0 min; with the cached samples generated afresh" in render(timed)
-    assert "about 40.0 min" in render(timed)
+    text = render(timed)
+    assert "(tiny): 30.0 min; with the cached samples generated afresh" in text
+    assert "about 40.0 min" in text
+
+
+def test_append_of_one_analysis_keeps_the_sizes_other_analyses(tiny):
+    from dataclasses import replace
+
+    from cjlib.bench.measure import Measurement
+    from cjlib.bench.runner import _merge
+
+    run, _, _ = tiny
+    again = [Measurement("ingest", engine, "tiny", "ok", times=[9.0], cpu=[9.0])
+             for engine in ("cjlib", "floor")]
+    later = replace(run, command="cj bench --sizes tiny --only ingest --append", parts=[],
+                    measurements=again)
+    merged = _merge(run, later)
+    before = {(m.analysis, m.engine) for m in run.measurements}
+    assert {(m.analysis, m.engine) for m in merged.measurements} == before
+    assert [m.times for m in merged.measurements
+            if (m.analysis, m.engine) == ("ingest", "cjlib")] == [[9.0]]
+    assert [p["command"] for p in merged.parts][-1].endswith("--only ingest --append")

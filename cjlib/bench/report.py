@@ -58,22 +58,24 @@ def _header(run: BenchRun) -> str:
 
 
 def _duration(run: BenchRun) -> str:
-    """How long the measuring took, and what a fresh machine adds: generating the samples that
-    this run found cached (their recorded generation time)."""
+    """How long each invocation took, and for one that generated nothing, what a fresh machine
+    adds: generating the samples it found cached (their recorded generation time)."""
     parts = run.parts or [run.part()]
-    measured = sum(
-        (datetime.fromisoformat(p["finished"]) - datetime.fromisoformat(p["started"]))
-        .total_seconds() for p in parts if p.get("finished")
-    )
     cached = sum(d.get("generation_cached_s") or 0 for d in run.datasets.values()
                  if d.get("generation_s") is None)
-    text = f"Run time: {measured / 60:.1f} min"
-    if len(parts) > 1:
-        text += f" (the sum of its {len(parts)} invocations)"
-    if cached:
-        text += (f"; with the cached samples generated afresh, as on a fresh machine, about "
-                 f"{(measured + cached) / 60:.1f} min")
-    return text + " (target for `make bench`: within an hour)."
+    lines = []
+    for p in parts:
+        if not p.get("finished"):
+            continue
+        took = (datetime.fromisoformat(p["finished"])
+                - datetime.fromisoformat(p["started"])).total_seconds()
+        line = f"`{p['command']}` ({', '.join(p['sizes'])}): {took / 60:.1f} min"
+        if cached:
+            line += (f"; with the cached samples generated afresh, as on a fresh machine, about "
+                     f"{(took + cached) / 60:.1f} min")
+        lines.append(line)
+    head = "Run time (target for the full ladder, `make bench`: within an hour):"
+    return head + "\n\n" + "\n".join(f"- {line}" for line in lines)
 
 
 def _machine(run: BenchRun) -> str:
@@ -173,11 +175,16 @@ def _targets(run: BenchRun) -> str:
                         f"{'met' if ratio <= FLOOR_FACTOR else '**missed**'} |")
         peers = [run.find(size, item.name, p) for p in PEERS]
         timed = [p for p in peers if p is not None and p.ok]
+        untimed = [p for p in peers if p is not None and not p.ok and p.status != "unavailable"]
         if timed:
             slower = [p for p in timed if p.median <= cj.median]
             text = ", ".join(f"{p.engine} {_ratio(p.median / cj.median)}" for p in timed)
+            verdict = "met" if not slower else "**missed**"
+            if untimed:
+                text += "; not timed: " + ", ".join(f"{p.engine} ({p.status})" for p in untimed)
+                verdict += f" (against the {len(timed)} timed)" if not slower else ""
             rows.append(f"| {item.title}: faster than every peer | peer/cjlib: {text} | "
-                        f"{'met' if not slower else '**missed**'} |")
+                        f"{verdict} |")
     ingest = run.find(size, "ingest", "cjlib")
     rows_read = _ingest_rows(ingest)
     if ingest is not None and ingest.ok and rows_read:

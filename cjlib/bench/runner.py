@@ -75,8 +75,9 @@ def run_bench(
 ) -> BenchRun:
     """Measure every selected analysis x engine at every size; write results.md to `out`.
 
-    append=True keeps the last run's measurements of the other sizes (a long ladder measured in
-    several invocations); results.md then says which invocation measured what."""
+    append=True keeps the last run's measurements of the other sizes and analyses (a long ladder
+    measured in several invocations, or one analysis measured again); results.md then says which
+    invocation measured what."""
     from cjlib.bench.report import write_report
 
     load()
@@ -126,22 +127,22 @@ def _earlier(cache: Path, run: BenchRun) -> BenchRun | None:
 
 
 def _merge(earlier: BenchRun, run: BenchRun) -> BenchRun:
-    """The earlier run's other sizes, then this run's."""
-    again = set(run.sizes)
-    parts = (earlier.parts or [earlier.part()])
-    parts = [{**p, "sizes": [s for s in p["sizes"] if s not in again]} for p in parts]
-    merged = BenchRun(
+    """The earlier run's measurements except the (size, analysis) pairs this run measured again,
+    then this run's; each invocation is named with what it measured."""
+    again = {(m.size, m.analysis) for m in run.measurements}
+    kept = [m for m in earlier.measurements if (m.size, m.analysis) not in again]
+    still = {m.size for m in kept}
+    parts = earlier.parts or [earlier.part()]
+    parts = [{**p, "sizes": [s for s in p["sizes"] if s in still]} for p in parts]
+    return BenchRun(
         command=run.command, started=earlier.started, finished=run.finished,
-        sizes=[s for s in earlier.sizes if s not in again] + run.sizes, machine=run.machine,
-        load_before=earlier.load_before, load_after=run.load_after,
-        datasets={**{k: v for k, v in earlier.datasets.items() if k not in again},
-                  **run.datasets},
-        measurements=[m for m in earlier.measurements if m.size not in again]
-        + run.measurements,
+        sizes=earlier.sizes + [s for s in run.sizes if s not in earlier.sizes],
+        machine=run.machine, load_before=earlier.load_before, load_after=run.load_after,
+        datasets={**earlier.datasets, **run.datasets},
+        measurements=kept + run.measurements,
         isolated=run.isolated and earlier.isolated, max_rss=run.max_rss,
         parts=[p for p in parts if p["sizes"]] + [run.part()],
     )
-    return merged
 
 
 def _measure_analysis(

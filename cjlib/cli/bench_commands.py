@@ -52,8 +52,9 @@ def _names(text: str | None) -> set[str] | None:
 @click.option("--report-only", is_flag=True,
               help="Only rewrite the results file from the last run's measurements.")
 @click.option("--append", is_flag=True,
-              help="Keep the last run's other sizes in the results (measure a long ladder in "
-                   "several invocations).")
+              help="Keep the last run's other measurements in the results: the sizes and "
+                   "analyses this invocation does not measure (a long ladder in several "
+                   "invocations, or one analysis measured again).")
 def bench(sizes: str | None, only: str | None, engines: str | None, cache: Path | None,
           out: Path | None, max_rss: str, in_process: bool, report_only: bool,
           append: bool) -> None:

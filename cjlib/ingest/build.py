@@ -37,7 +37,8 @@ from cjlib.ingest.stitch import row_customers, stitch
 
 SQL = "cjlib.ingest.sql"
 STAGING = "staging"  # the attached database of intermediate tables (the build's current database)
-BUILD_MEMORY_LIMIT = "3GB"  # DuckDB's buffer pool; the process peaked at ~3.1 GiB RSS at 10M
+BUILD_MEMORY_LIMIT = "3GB"  # DuckDB's buffer pool, for a process that must stay under 4 GiB
+STITCH_MEMORY_LIMIT = "1GB"  # the pool while numpy holds the stitching arrays (~1.5 GB at 100M)
 # events sorted at once when the events table is written (~2 GB of wide rows at most)
 EVENTS_PER_SORT = 12_000_000
 BUILD_TEMP_LIMIT = "20GB"  # spilled data; past this the build fails rather than fill the disk
@@ -153,10 +154,14 @@ def _run_pipeline(
     _log_files(con, files, counts)
     _run_script(con, "stitch_nodes", {"salt": salt})
     _run_script(con, "row_ids")
+    # numpy's stitching arrays share the process's memory with DuckDB's buffer pool: the pool is
+    # made smaller meanwhile (DuckDB evicts or spills the rest)
+    con.execute(f"SET memory_limit = '{STITCH_MEMORY_LIMIT}'")
     components = stitch(con)
     _run_script(con, "customers_map")
     row_customers(con, components)
     del components
+    con.execute(f"SET memory_limit = '{BUILD_MEMORY_LIMIT}'")
     id_types = sorted(IDENTIFIERS)
     params = {
         "feeds": [f.source.name for f in files],

@@ -24,6 +24,7 @@ ROW_BITS = 0xFFFFFFFF  # a row key is (file << 32) | row
 
 
 BATCH = 1 << 20  # row_ids entries per batch: numpy holds per-row and per-node arrays, not edges
+ROWS_PER_INSERT = 1 << 23  # rows whose customer is computed and inserted at once
 
 
 @dataclass
@@ -95,7 +96,8 @@ def _entries(
 
 def row_customers(con: duckdb.DuckDBPyConnection, components: Components) -> None:
     """Create node_customer (node -> customer_id) and row_customer (row_key -> customer_id, one
-    per row with an identifier) from component_customer (label -> customer_id)."""
+    per row with an identifier) from component_customer (label -> customer_id). Rows are done
+    ROWS_PER_INSERT at a time: at 100M events whole-table index arrays take gigabytes."""
     by_label = con.execute("SELECT label, customer_id FROM component_customer").fetchnumpy()
     customer_of = np.zeros(len(components.labels), dtype=np.int64)
     customer_of[np.asarray(by_label["label"])] = np.asarray(by_label["customer_id"])
@@ -108,20 +110,30 @@ def row_customers(con: duckdb.DuckDBPyConnection, components: Components) -> Non
             "customer_id": customer_of[components.labels],
         },
     )
-    with_id = np.flatnonzero(components.anchor < len(components.labels))
-    row_file = np.searchsorted(components.offset, with_id, side="right") - 1
-    row_key = (row_file << 32) | (with_id - components.offset[row_file])
-    customer_id = customer_of[components.labels[components.anchor[with_id]]]
-    del with_id, row_file
-    _create(con, "row_customer", {"row_key": row_key, "customer_id": customer_id})
+    n_nodes = len(components.labels)
+    for start in range(0, max(len(components.anchor), 1), ROWS_PER_INSERT):
+        anchor = components.anchor[start:start + ROWS_PER_INSERT]
+        with_id = np.flatnonzero(anchor < n_nodes)
+        row = with_id + start
+        row_file = np.searchsorted(components.offset, row, side="right") - 1
+        row_key = (row_file << 32) | (row - components.offset[row_file])
+        customer_id = customer_of[components.labels[anchor[with_id]]]
+        _create(con, "row_customer", {"row_key": row_key, "customer_id": customer_id},
+                append=start > 0)
     con.execute("DROP TABLE component_customer")
 
 
-def _create(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, np.ndarray]) -> None:
-    """A staging table from numpy columns (scanned in place by DuckDB, not converted row by row)."""
-    frame = pd.DataFrame({name: values.astype(np.int64) for name, values in columns.items()})
+def _create(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, np.ndarray], *,
+            append: bool = False) -> None:
+    """A staging table from numpy columns (scanned in place by DuckDB, not converted row by
+    row), or more rows for it (append)."""
+    frame = pd.DataFrame({name: values.astype(np.int64, copy=False)
+                          for name, values in columns.items()})
     con.register("_stitch_frame", frame)
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _stitch_frame")
+        if append:
+            con.execute(f"INSERT INTO {table} SELECT * FROM _stitch_frame")
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _stitch_frame")
     finally:
         con.unregister("_stitch_frame")
