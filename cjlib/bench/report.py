@@ -50,7 +50,7 @@ def _header(run: BenchRun) -> str:
     if run.finished:
         text += "\n\n" + _duration(run)
     if len(run.parts) > 1:
-        text += "\n\nMeasured in several invocations (each size entirely within one):\n\n" + \
+        text += "\n\nMeasured in several invocations:\n\n" + \
             "\n".join(f"- `{p['command']}`: {', '.join(p['sizes'])}, {p['started']} to "
                       f"{p['finished']}, load average before {p['load_before']}, after "
                       f"{p['load_after']}" for p in run.parts)
@@ -58,24 +58,22 @@ def _header(run: BenchRun) -> str:
 
 
 def _duration(run: BenchRun) -> str:
-    """How long each invocation took, and for one that generated nothing, what a fresh machine
-    adds: generating the samples it found cached (their recorded generation time)."""
-    parts = run.parts or [run.part()]
+    """How long each invocation took, and what a fresh machine adds: generating the samples
+    this run found cached (their recorded generation time)."""
+    lines = []
+    for p in run.parts or [run.part()]:
+        if p.get("finished"):
+            took = (datetime.fromisoformat(p["finished"])
+                    - datetime.fromisoformat(p["started"])).total_seconds()
+            lines.append(f"- `{p['command']}` ({', '.join(p['sizes'])}): {took / 60:.1f} min")
+    text = "Run time (target for the full ladder, `make bench`: within an hour):\n\n"
+    text += "\n".join(lines)
     cached = sum(d.get("generation_cached_s") or 0 for d in run.datasets.values()
                  if d.get("generation_s") is None)
-    lines = []
-    for p in parts:
-        if not p.get("finished"):
-            continue
-        took = (datetime.fromisoformat(p["finished"])
-                - datetime.fromisoformat(p["started"])).total_seconds()
-        line = f"`{p['command']}` ({', '.join(p['sizes'])}): {took / 60:.1f} min"
-        if cached:
-            line += (f"; with the cached samples generated afresh, as on a fresh machine, about "
-                     f"{(took + cached) / 60:.1f} min")
-        lines.append(line)
-    head = "Run time (target for the full ladder, `make bench`: within an hour):"
-    return head + "\n\n" + "\n".join(f"- {line}" for line in lines)
+    if cached:
+        text += (f"\n\nGenerating the samples this run found cached, as on a fresh machine, "
+                 f"adds about {cached / 60:.1f} min (their recorded generation time).")
+    return text
 
 
 def _machine(run: BenchRun) -> str:
