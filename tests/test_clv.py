@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import cjlib
@@ -200,6 +200,7 @@ history = st.tuples(st.integers(0, 30), st.floats(0, 1), st.floats(0.1, 200))
 
 @settings(max_examples=200, deadline=None)
 @given(params=params_strategy, h=history, t=st.floats(0.5, 100))
+@example(params={"r": 1.0, "alpha": 1.0, "a": 0.5, "b": 0.5}, h=(0, 0.0, 1.0), t=1.0)  # a + b = 1
 def test_p_alive_is_a_probability_and_expected_purchases_grow_with_horizon(params, h, t) -> None:
     x, share, T = h
     t_x = share * T if x > 0 else 0.0
@@ -448,3 +449,17 @@ def test_sample_gamma_gamma_fit_is_within_three_standard_errors_of_the_truth(acm
         assert abs(getattr(gg, name) - value) <= 3 * gg.std_errors[name], name
     planted = GammaGamma(**truth["gamma_gamma"]).mean_value()
     assert gg.mean_value() == pytest.approx(planted, rel=0.10)
+
+
+@settings(max_examples=50, deadline=None)
+@given(r=st.floats(0.05, 5), alpha=st.floats(0.5, 100), a=st.floats(0.05, 0.95),
+       T=st.floats(0.1, 200), t=st.floats(0.5, 100))
+def test_expected_purchases_is_continuous_where_a_plus_b_is_one(r, alpha, a, T, t) -> None:
+    """At x = 0 and a + b = 1 the closed form divides zero by zero (FHL's hypergeometric has
+    c = 0); its limit must match the closed form just either side of the singular point."""
+    b = 1.0 - a
+    at = float(BGNBD(r=r, alpha=alpha, a=a, b=b).expected_purchases(t, 0, 0.0, T))
+    sides = [float(BGNBD(r=r, alpha=alpha, a=a + d, b=b).expected_purchases(t, 0, 0.0, T))
+             for d in (-1e-6, 1e-6)]
+    assert np.isfinite(at)
+    assert at == pytest.approx(sum(sides) / 2, rel=1e-5)

@@ -25,6 +25,7 @@ from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 ArrayLike = np.ndarray | list[float] | float
 _A_ONE = 1e-4  # half-width around a = 1 where E[Y(t)] is found by symmetric averaging
+_C_ZERO = 1e-9  # |a + b + x - 1| below this: E[Y(t)] by its limit at 0 (error O(1e-9) relative)
 
 
 @dataclass(frozen=True)
@@ -142,10 +143,18 @@ def _conditional_expected(params: dict[str, float], t: ArrayLike, x: ArrayLike,
     t_x = np.asarray(t_x, dtype=float)
     T = np.asarray(T, dtype=float)
     z = t / (alpha + T + t)
-    log_ratio = (r + x) * (np.log(alpha + T) - np.log(alpha + T + t))
-    bracket = 1.0 - np.exp(log_ratio) * hyp2f1(r + x, b + x, a + b + x - 1, z)
-    numerator = (a + b + x - 1) / (a - 1) * bracket
-    return numerator * bgnbd_p_alive(params, x, t_x, T)
+    ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
+    c = a + b + x - 1
+    # c (1 - ratio 2F1(r + x, b + x; c; z)) has a finite limit as c -> 0, reached only by x = 0
+    # when a + b = 1: -ratio (r + x)(b + x) z 2F1(r + x + 1, b + x + 1; 2; z)
+    near = np.abs(c) < _C_ZERO
+    safe_c = np.where(near, 1.0, c)
+    scaled = np.where(
+        near,
+        -ratio * (r + x) * (b + x) * z * hyp2f1(r + x + 1, b + x + 1, 2.0, z),
+        safe_c * (1.0 - ratio * hyp2f1(r + x, b + x, safe_c, z)),
+    )
+    return scaled / (a - 1) * bgnbd_p_alive(params, x, t_x, T)
 
 
 # ------------------------------------------------------------------------------ Gamma-Gamma maths
